@@ -1,0 +1,8 @@
+// The public exports of ../shared/API.md, and a few documented extensions.
+export { createEngine, Engine } from './engine.js';
+export type { EngineOptions, EngineStats } from './engine.js';
+export { Tensor } from './tensor.js';
+export type { DType, TensorData } from './tensor.js';
+export { FullconvError, ShapeError, OptionError, TensorStateError, LimitError, DeviceLostError } from './errors.js';
+export type { AdapterSummary } from './runtime/device.js';
+export { relu, reluGrad } from './ops/activation.js';
