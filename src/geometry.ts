@@ -504,7 +504,7 @@ function checkPoolPadding(
   const extent = dilation * (kernel - 1) + 1;
   for (const side of [padBegin, padEnd]) {
     if (side >= extent) {
-      throw new OptionError(`${op}: padding ${show(given)} puts ${side} along ${axis}, but each side must be < ` +
+      throw new OptionError(`${op}: padding ${show(given)} has a side of ${side} along ${axis}, but each side must be < ` +
         `the dilated kernel extent ${dilation} * (${kernel} - 1) + 1 = ${extent}`);
     }
   }
