@@ -667,3 +667,49 @@ export function composeReceptiveField(layers: readonly LayerGeom[]): { receptive
   }
   return { receptiveField, jump, offset };
 }
+
+// ------------------------------------------- softmax cross-entropy (loss, issue 7)
+
+export interface SoftmaxCrossEntropyGeometry {
+  N: number;
+  /** Classes: the logits' axis 1. */
+  K: number;
+  /** H·W for [N, K, H, W] logits, 1 for [N, K]. */
+  plane: number;
+  /** Loss terms averaged: N·H·W. */
+  count: number;
+  /** [N] or [N, H, W]. */
+  labelsShape: number[];
+}
+
+/** logits [N, K] or [N, K, H, W]; labels [N] or [N, H, W] (one class index per pixel). */
+export function softmaxCrossEntropyGeometry(logitsShape: readonly number[], op = 'softmaxCrossEntropy'): SoftmaxCrossEntropyGeometry {
+  checkShape(op, 'logits', logitsShape);
+  if (logitsShape.length !== 2 && logitsShape.length !== 4) {
+    throw new ShapeError(`${op}: logits must be [N, K] or [N, K, H, W], got rank ${logitsShape.length}: ${show(logitsShape)}`);
+  }
+  const [N, K] = logitsShape as Pair;
+  const spatial = logitsShape.slice(2);
+  const plane = spatial.reduce((a, b) => a * b, 1);
+  return { N, K, plane, count: N * plane, labelsShape: [N, ...spatial] };
+}
+
+/** A labels tensor is checked for shape only (API.md): its values stay on the GPU. */
+export function checkLabelsShape(op: string, labelsShape: readonly number[], g: SoftmaxCrossEntropyGeometry): void {
+  if (labelsShape.length !== g.labelsShape.length || labelsShape.some((d, i) => d !== g.labelsShape[i])) {
+    throw new ShapeError(`${op}: labels has shape ${show(labelsShape)}, but logits [N, K${g.labelsShape.length > 1 ? ', H, W' : ''}] need labels ${show(g.labelsShape)}`);
+  }
+}
+
+/** Int32Array labels are checked at call time: one per pixel, each an index in [0, K). */
+export function checkLabelValues(op: string, labels: Int32Array, g: SoftmaxCrossEntropyGeometry): void {
+  if (labels.length !== g.count) {
+    throw new ShapeError(`${op}: labels has ${labels.length} values, but logits need ${g.count} (${g.labelsShape.join(' x ')}, one class index per ${g.labelsShape.length > 1 ? 'pixel' : 'row'})`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label < 0 || label >= g.K) {
+      throw new OptionError(`${op}: labels[${i}] = ${label} is out of range: class indices are integers in [0, ${g.K - 1}] for K = ${g.K} classes`);
+    }
+  }
+}
