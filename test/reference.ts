@@ -955,3 +955,46 @@ export function finiteDifference(
   }
   return g;
 }
+
+// ---------------------------------------------------------------- optimizers (torch.optim rules)
+
+export interface SgdRefOpts { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }
+
+/**
+ * One torch.optim.SGD step in place on p (and the momentum buffer `buf`, null before the
+ * first step): g = grad + wd·p; buf = g first, then momentum·buf + (1-dampening)·g;
+ * g = g + momentum·buf (Nesterov) or buf; p -= lr·g. Returns the buffer.
+ */
+export function sgdStep(p: Float64Array, grad: ArrayLike<number>, buf: Float64Array | null, o: SgdRefOpts): Float64Array | null {
+  let next = buf;
+  if (o.momentum !== 0 && next === null) next = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i] + o.weightDecay * p[i];
+    if (o.momentum !== 0) {
+      next![i] = buf === null ? g : o.momentum * next![i] + (1 - o.dampening) * g;
+      g = o.nesterov ? g + o.momentum * next![i] : next![i];
+    }
+    p[i] -= o.lr * g;
+  }
+  return next;
+}
+
+export interface AdamRefOpts { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
+
+/**
+ * One torch.optim.Adam (or AdamW when decoupled) step number t (from 1) in place on p, m, v:
+ * g = grad + wd·p (AdamW: p *= 1 - lr·wd instead); m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+ * p -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + eps).
+ */
+export function adamStep(p: Float64Array, grad: ArrayLike<number>, m: Float64Array, v: Float64Array, t: number, o: AdamRefOpts): void {
+  for (let i = 0; i < p.length; i++) {
+    let g = grad[i];
+    if (o.decoupled) p[i] *= 1 - o.lr * o.weightDecay;
+    else g += o.weightDecay * p[i];
+    m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
+    v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
+    const mHat = m[i] / (1 - o.beta1 ** t);
+    const vHat = v[i] / (1 - o.beta2 ** t);
+    p[i] -= o.lr * mHat / (Math.sqrt(vHat) + o.eps);
+  }
+}
