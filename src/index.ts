@@ -12,3 +12,5 @@ export { SGD, Adam, AdamW, Optimizer } from './nn/optim.js';
 export type { SGDOptions, AdamOptions, Trainable } from './nn/optim.js';
 export { parseIdx, idxImageSet, DataFormatError } from './data/idx.js';
 export type { IdxArray, IdxData, IdxTypeName, ImageSet } from './data/idx.js';
+export { conv2dGradInput, conv2dGradWeight, conv2dGradBias } from './ops/conv_grad.js';
+export { convTranspose2d, convTranspose2dGradInput, convTranspose2dGradWeight } from './ops/conv_transpose.js';

@@ -1,0 +1,30 @@
+// Bias gradient: db[c] = Σ_{n, h, w} dy[n, c, h, w] (the lecture's add gate hands each bias the
+// sum of its dy). One workgroup per channel: strided partial sums, then a tree in workgroup memory.
+const WG: u32 = 256u;
+
+struct Params { batch: u32, channels: u32, planeSize: u32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> db: array<f32>;
+
+var<workgroup> partialSums: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let channel = wid.x + wid.y * nwg.x;
+  // The whole workgroup leaves together (uniform), so the barriers below stay in uniform control flow.
+  if (channel >= params.channels) { return; }
+  var s = 0.0;
+  for (var n = 0u; n < params.batch; n++) {
+    let plane = (n * params.channels + channel) * params.planeSize;
+    for (var i = lid; i < params.planeSize; i += WG) { s += dy[plane + i]; }
+  }
+  partialSums[lid] = s;
+  workgroupBarrier();
+  for (var half = WG / 2u; half > 0u; half = half / 2u) {
+    if (lid < half) { partialSums[lid] += partialSums[lid + half]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { db[channel] = partialSums[0]; }
+}

@@ -1,0 +1,51 @@
+// Convolution gradients (torch.nn.grad.conv2d_input / conv2d_weight, and the bias sum).
+// Grad-input is a transposed conv of dy with the conv weights, grad-weight a GEMM of dy with
+// the input patches: both run on the shared kernels of conv_launch.ts.
+import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeometry, type Conv2dOptions } from '../geometry.js';
+import { Kernel } from '../runtime/kernels.js';
+import type { Tensor } from '../tensor.js';
+import { runGather, runGradWeight } from './conv_launch.js';
+import { checkTensor } from './util.js';
+import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
+
+const gradBiasKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'main');
+
+/** dx of y = conv2d(x, weight) for `dy`: x's shape is `inputShape` (floor-mode leftovers get 0). */
+export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions): Tensor {
+  const op = 'conv2dGradInput';
+  checkTensor(op, 'dy', dy);
+  checkTensor(op, 'weight', weight, dy.engine);
+  const g = conv2dGradInputGeometry(dy.shape, weight.shape, inputShape, convOpts);
+  const dx = dy.engine.empty([g.N, g.Cin, g.H, g.W], 'float32', op);
+  runGather(dy.engine, {
+    mode: 'transposed', N: g.N, inC: g.Cout, inH: g.outH, inW: g.outW, outC: g.Cin, outH: g.H, outW: g.W,
+    groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
+    dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
+  }, dy, weight, null, dx);
+  return dx;
+}
+
+/** dweight (OIHW, `weightShape`) of y = conv2d(x, weight) for `dy`. */
+export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: readonly number[], convOpts?: Conv2dOptions): Tensor {
+  const op = 'conv2dGradWeight';
+  checkTensor(op, 'dy', dy);
+  checkTensor(op, 'x', x, dy.engine);
+  const g = conv2dGradWeightGeometry(dy.shape, x.shape, weightShape, convOpts);
+  const dw = dy.engine.empty([g.Cout, g.cinPerGroup, g.kH, g.kW], 'float32', op);
+  runGradWeight(dy.engine, {
+    N: g.N, aC: g.Cout, aH: g.outH, aW: g.outW, bC: g.Cin, bH: g.H, bW: g.W,
+    groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
+    dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
+  }, dy, x, dw);
+  return dw;
+}
+
+/** db[c] = Σ_{n,h,w} dy[n, c, h, w]: the bias gradient of conv2d and of convTranspose2d. */
+export function conv2dGradBias(dy: Tensor): Tensor {
+  const op = 'conv2dGradBias';
+  checkTensor(op, 'dy', dy);
+  const g = conv2dGradBiasGeometry(dy.shape);
+  const db = dy.engine.empty([g.C], 'float32', op);
+  dy.engine.run(gradBiasKernel, { dy, db }, { batch: g.N, channels: g.C, planeSize: g.H * g.W }, g.C);
+  return db;
+}
