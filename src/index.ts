@@ -14,3 +14,13 @@ export { parseIdx, idxImageSet, DataFormatError } from './data/idx.js';
 export type { IdxArray, IdxData, IdxTypeName, ImageSet } from './data/idx.js';
 export { conv2dGradInput, conv2dGradWeight, conv2dGradBias } from './ops/conv_grad.js';
 export { convTranspose2d, convTranspose2dGradInput, convTranspose2dGradWeight } from './ops/conv_transpose.js';
+export {
+  maxPool2d, maxPool2dWithIndices, avgPool2d, lpPool2d, maxPool2dGrad, avgPool2dGrad, lpPool2dGrad,
+} from './ops/pool.js';
+export type { AvgPool2dOptions, LpPool2dOptions, MaxPool2dOptions } from './ops/pool.js';
+export { channelLpPool, channelLpPoolGrad } from './ops/channel_pool.js';
+export type { ChannelLpPoolOptions } from './ops/channel_pool.js';
+export {
+  globalMaxPool, globalMaxPoolWithIndices, globalAvgPool, globalLpPool,
+  globalMaxPoolGrad, globalAvgPoolGrad, globalLpPoolGrad,
+} from './ops/global_pool.js';

@@ -1,0 +1,205 @@
+// Global pools: max (with its index), average and Lp over each (n, c) plane, as a workgroup tree
+// reduction. A segment is a plane, or a chunk of one (huge planes split so enough workgroups run);
+// `lanes` invocations reduce a segment (a power of two dividing WG, so one workgroup may hold
+// several small planes), then `combine` merges a plane's chunk partials. Gradients are element-wise.
+override MODE: u32 = 0u;  // 0 max, 1 avg (sum), 2 lp
+override WG: u32 = 64u;
+
+struct Params {
+  segments: u32, planeSize: u32, chunkLen: u32, chunks: u32, lanes: u32, finalize: u32,
+  count: u32, p: f32,
+}
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> partialValue: array<f32>;
+@group(0) @binding(3) var<storage, read> partialAux: array<i32>;
+@group(0) @binding(4) var<storage, read_write> value: array<f32>;
+@group(0) @binding(5) var<storage, read_write> aux: array<i32>;
+@group(0) @binding(6) var<storage, read> dy: array<f32>;
+@group(0) @binding(7) var<storage, read> y: array<f32>;
+@group(0) @binding(8) var<storage, read> argmax: array<i32>;
+@group(0) @binding(9) var<storage, read_write> dx: array<f32>;
+
+/**
+ * A partial reduction. max: v the value, a its flat index (NO_HIT: empty). avg: v the sum.
+ * lp: a holds the bits of m = the largest |x| so far and v = Σ (|x|/m)^p, so that nothing
+ * overflows for large p (y = m · v^(1/p)).
+ */
+struct State { v: f32, a: i32 }
+const NO_HIT: i32 = 0x7fffffff;
+
+var<workgroup> sharedV: array<f32, WG>;
+var<workgroup> sharedA: array<i32, WG>;
+
+fn emptyState() -> State {
+  if (MODE == 0u) { return State(0.0, NO_HIT); }
+  return State(0.0, 0);
+}
+
+/** r^p for r in [0, 1]: exact for p = 1 and 2. */
+fn powRatio(r: f32) -> f32 {
+  let p = params.p;
+  if (p == 2.0) { return r * r; }
+  if (p == 1.0) { return r; }
+  return select(pow(r, p), 0.0, r == 0.0);
+}
+
+fn rootP(s: f32) -> f32 {
+  let p = params.p;
+  if (p == 2.0) { return sqrt(s); }
+  if (p == 1.0) { return s; }
+  return pow(s, 1.0 / p);
+}
+
+/** `b` replaces `a` as the max: larger, or equal and earlier; NaN beats numbers (first NaN). */
+fn beats(b: State, a: State) -> bool {
+  if (b.a == NO_HIT) { return false; }
+  if (a.a == NO_HIT) { return true; }
+  let bNan = b.v != b.v;
+  let aNan = a.v != a.v;
+  if (bNan || aNan) { return bNan && (!aNan || b.a < a.a); }
+  return b.v > a.v || (b.v == a.v && b.a < a.a);
+}
+
+/** Adds element `e` (flat index `at` in its plane); elements arrive in increasing `at` per lane. */
+fn accumulate(s: State, e: f32, at: u32) -> State {
+  if (MODE == 0u) {
+    let next = State(e, i32(at));
+    if (beats(next, s)) { return next; }
+    return s;
+  }
+  if (MODE == 1u) { return State(s.v + e, 0); }
+  let a = abs(e);
+  let m = bitcast<f32>(s.a);
+  if (a > m) { return State(s.v * powRatio(m / a) + 1.0, bitcast<i32>(a)); }
+  if (a != a) { return State(a, s.a); }  // NaN sticks
+  if (a == m) { return State(s.v + 1.0, s.a); }  // also m = a = inf, where a / m is NaN
+  if (a == 0.0) { return s; }
+  return State(s.v + powRatio(a / m), s.a);
+}
+
+fn merge(s: State, t: State) -> State {
+  if (MODE == 0u) {
+    if (beats(t, s)) { return t; }
+    return s;
+  }
+  if (MODE == 1u) { return State(s.v + t.v, 0); }
+  let ms = bitcast<f32>(s.a);
+  let mt = bitcast<f32>(t.a);
+  let m = max(ms, mt);
+  if (m == 0.0) { return State(s.v + t.v, s.a); }  // both empty (or NaN sums, kept)
+  let rs = select(ms / m, 1.0, ms == m);
+  let rt = select(mt / m, 1.0, mt == m);
+  return State(s.v * powRatio(rs) + t.v * powRatio(rt), bitcast<i32>(m));
+}
+
+/** Reduces the lanes of each segment held by this workgroup; lane 0 gets the result. */
+fn reduceLanes(state: State, lid: u32, lane: u32) -> State {
+  sharedV[lid] = state.v;
+  sharedA[lid] = state.a;
+  for (var half = params.lanes / 2u; half > 0u; half /= 2u) {
+    workgroupBarrier();
+    if (lane < half) {
+      let merged = merge(State(sharedV[lid], sharedA[lid]), State(sharedV[lid + half], sharedA[lid + half]));
+      sharedV[lid] = merged.v;
+      sharedA[lid] = merged.a;
+    }
+  }
+  return State(sharedV[lid], sharedA[lid]);
+}
+
+fn store(segment: u32, s: State) {
+  if (params.finalize == 0u) {
+    value[segment] = s.v;
+    aux[segment] = s.a;
+  } else if (MODE == 0u) {
+    value[segment] = s.v;
+    aux[segment] = s.a;
+  } else if (MODE == 1u) {
+    value[segment] = s.v / f32(params.planeSize);
+    aux[segment] = 0;
+  } else {
+    let m = bitcast<f32>(s.a);
+    value[segment] = select(m * rootP(s.v), 0.0, m == 0.0 && s.v == s.v);
+    aux[segment] = 0;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let segment = (wid.x + wid.y * nwg.x) * (WG / params.lanes) + lid / params.lanes;
+  let lane = lid % params.lanes;
+  var state = emptyState();
+  if (segment < params.segments) {
+    let plane = segment / params.chunks;
+    let start = (segment % params.chunks) * params.chunkLen;
+    let end = min(start + params.chunkLen, params.planeSize);
+    let base = plane * params.planeSize;
+    for (var at = start + lane; at < end; at += params.lanes) {
+      state = accumulate(state, x[base + at], at);
+    }
+  }
+  state = reduceLanes(state, lid, lane);
+  if (lane == 0u && segment < params.segments) { store(segment, state); }
+}
+
+/** Merges each plane's `chunks` partial states (segments = planes here) and finalizes. */
+@compute @workgroup_size(WG)
+fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let segment = (wid.x + wid.y * nwg.x) * (WG / params.lanes) + lid / params.lanes;
+  let lane = lid % params.lanes;
+  var state = emptyState();
+  if (segment < params.segments) {
+    for (var c = lane; c < params.chunks; c += params.lanes) {
+      let at = segment * params.chunks + c;
+      state = merge(state, State(partialValue[at], partialAux[at]));
+    }
+  }
+  state = reduceLanes(state, lid, lane);
+  if (lane == 0u && segment < params.segments) { store(segment, state); }
+}
+
+// ---- gradients, one dx element per invocation --------------------------------------------
+
+fn elementIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * nwg.x) * WG + lid;
+}
+
+/** The whole dy of a plane goes to its first maximum. */
+@compute @workgroup_size(WG)
+fn max_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let i = elementIndex(wid, nwg, lid);
+  if (i >= params.count) { return; }
+  let plane = i / params.planeSize;
+  dx[i] = select(0.0, dy[plane], u32(argmax[plane]) == i - plane * params.planeSize);
+}
+
+@compute @workgroup_size(WG)
+fn avg_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let i = elementIndex(wid, nwg, lid);
+  if (i >= params.count) { return; }
+  dx[i] = dy[i / params.planeSize] / f32(params.planeSize);
+}
+
+/** dx = dy · sign(x)·(|x|/y)^(p-1); 0 where x or y is 0 (an all-zero plane: no NaN). */
+@compute @workgroup_size(WG)
+fn lp_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = elementIndex(wid, nwg, lid);
+  if (i >= params.count) { return; }
+  let plane = i / params.planeSize;
+  let xv = x[i];
+  let yv = y[plane];
+  var partial = 0.0;
+  if (xv != 0.0 && yv != 0.0) {
+    let p = params.p;
+    if (p == 2.0) { partial = xv / yv; }
+    else if (p == 1.0) { partial = sign(xv); }
+    else { partial = sign(xv) * pow(abs(xv) / yv, p - 1.0); }
+  }
+  dx[i] = dy[plane] * partial;
+}

@@ -1,0 +1,235 @@
+// Gradients of the 2-D pools and of channel Lp pooling: against the float64 reference gradients
+// on random configurations, by finite differences of the GPU forward ops (float32), and the edges.
+import {
+  avgPool2d, avgPool2dGrad, channelLpPool, channelLpPoolGrad, lpPool2d, lpPool2dGrad, maxPool2d, maxPool2dGrad,
+  maxPool2dWithIndices, OptionError, ShapeError, type Engine, type Tensor,
+} from '../src/index.js';
+import { bucketBytes } from '../src/runtime/buffers.js';
+import { getEngine } from './setup.js';
+import { deepEqual, equal, ok, throws } from './assert.js';
+import * as ref from './reference.js';
+import {
+  avgOpts, channelCases, channelOpts, checkAll, checkCases, describePool, lpOpts, maxOpts, pairFrom, poolCases,
+  randomPair, refAvgOpts, refChannelOpts, refLpOpts, refMaxOpts, SEED, shapeOf,
+} from './pool_cases.js';
+
+const CASES = 200;
+
+describe('pool grad: gradients vs the float64 reference gradients', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+    console.log(`      fast-check seed ${SEED}: ${CASES} configurations per gradient`);
+  });
+
+  it(`maxPool2dGrad on ${CASES} configurations (overlapping windows, dilation, ceil mode, integer ties)`, async () => {
+    await checkCases(poolCases('max', CASES, SEED + 1), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng, c.integers);
+      const forward = ref.maxPool2d(x.ref, refMaxOpts(c));
+      const dy = randomPair(engine, forward.output.shape, rng);
+      const { output, indices } = maxPool2dWithIndices(x.gpu, maxOpts(c));
+      output.dispose();
+      return [{
+        what: `maxPool2dGrad ${describePool(c)}`, got: maxPool2dGrad(dy.gpu, indices, shapeOf(c)),
+        expected: () => ref.maxPool2dGrad(dy.ref, forward.indices, shapeOf(c)), owned: [x.gpu, dy.gpu, indices],
+      }];
+    });
+  });
+
+  it('maxPool2dGrad routes any index tensor: random indices, repeated and out of range (dropped)', async () => {
+    await checkCases(poolCases('max', 60, SEED + 2), (c, rng) => {
+      const out = ref.maxPool2d(ref.zeros(shapeOf(c)), refMaxOpts(c)).output.shape;
+      const planeSize = c.H * c.W;
+      const idx = Int32Array.from({ length: ref.numel(out) }, () => Math.floor(rng() * (planeSize + 6)) - 3);
+      const indices = engine.tensor(idx, out);
+      const dy = randomPair(engine, out, rng);
+      return [{
+        what: `maxPool2dGrad random indices ${describePool(c)}`, got: maxPool2dGrad(dy.gpu, indices, shapeOf(c)),
+        expected: () => ref.maxPool2dGrad(dy.ref, { shape: out, data: idx }, shapeOf(c)), owned: [dy.gpu, indices],
+      }];
+    });
+  });
+
+  it(`avgPool2dGrad on ${CASES} configurations (countIncludePad, ceil mode, divisorOverride)`, async () => {
+    await checkCases(poolCases('avg', CASES, SEED + 3), (c, rng) => {
+      const outShape = ref.avgPool2d(ref.zeros(shapeOf(c)), refAvgOpts(c)).shape;
+      const dy = randomPair(engine, outShape, rng);
+      return [{
+        what: `avgPool2dGrad ${describePool(c)}`, got: avgPool2dGrad(dy.gpu, shapeOf(c), avgOpts(c)),
+        expected: () => ref.avgPool2dGrad(dy.ref, shapeOf(c), refAvgOpts(c)), owned: [dy.gpu],
+      }];
+    });
+  });
+
+  it(`lpPool2dGrad on ${CASES} configurations (p = 1, 2, 3, 1.5)`, async () => {
+    await checkCases(poolCases('lp', CASES, SEED + 4), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng);
+      const yRef = ref.lpPool2d(x.ref, refLpOpts(c));
+      const dy = randomPair(engine, yRef.shape, rng);
+      const y = lpPool2d(x.gpu, lpOpts(c));
+      return [{
+        what: `lpPool2dGrad ${describePool(c)}`, got: lpPool2dGrad(dy.gpu, x.gpu, y, lpOpts(c)),
+        expected: () => ref.lpPool2dGrad(dy.ref, x.ref, yRef, refLpOpts(c)), owned: [x.gpu, dy.gpu, y],
+      }];
+    });
+  });
+
+  it(`channelLpPoolGrad on ${CASES} configurations`, async () => {
+    await checkCases(channelCases(CASES, SEED + 5), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng);
+      const yRef = ref.channelLpPool(x.ref, refChannelOpts(c));
+      const dy = randomPair(engine, yRef.shape, rng);
+      const y = channelLpPool(x.gpu, channelOpts(c));
+      return [{
+        what: `channelLpPoolGrad [${shapeOf(c)}] size ${c.size} stride ${c.stride} padding [${c.padding}] p ${c.p} seed ${c.seed}`,
+        got: channelLpPoolGrad(dy.gpu, x.gpu, y, channelOpts(c)),
+        expected: () => ref.channelLpPoolGrad(dy.ref, x.ref, yRef, refChannelOpts(c)), owned: [x.gpu, dy.gpu, y],
+      }];
+    });
+  });
+});
+
+/**
+ * Central differences of L(x) = Σ dy ⊙ forward(x) with the GPU forward op in float32: every
+ * perturbed forward is queued, then all are read at once. Coarse eps, loose tolerance.
+ */
+async function finiteDifferences(engine: Engine, x: Float32Array, shape: number[], dy: Float32Array, forward: (x: Tensor) => Tensor, eps: number): Promise<Float64Array> {
+  const outs: Tensor[] = [];
+  const inputs: Tensor[] = [];
+  for (let i = 0; i < x.length; i++) {
+    for (const sign of [1, -1]) {
+      const moved = x.slice();
+      moved[i] = x[i]! + sign * eps;
+      const t = engine.tensor(moved, shape);
+      inputs.push(t);
+      outs.push(forward(t));
+    }
+  }
+  const values = await Promise.all(outs.map((t) => t.read()));
+  const loss = (v: ArrayLike<number>) => ref.dot(dy, v);
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const step = Math.fround(x[i]! + eps) - Math.fround(x[i]! - eps);  // the float32 step actually taken
+    g[i] = (loss(values[2 * i]!) - loss(values[2 * i + 1]!)) / step;
+  }
+  [...outs, ...inputs].forEach((t) => t.dispose());
+  return g;
+}
+
+/** Distinct values with |v| in [0.3, 1.3], at least 0.05 apart: no ties, no kinks within eps. */
+function spreadValues(n: number, rng: () => number): Float32Array {
+  const order = Array.from({ length: n }, (_, i) => i).sort(() => rng() - 0.5);
+  return Float32Array.from(order, (k) => (rng() < 0.5 ? -1 : 1) * (0.3 + k / n));
+}
+
+describe('pool grad: finite differences of the GPU forward ops', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  const shape = [1, 2, 5, 4];
+  const cases: { name: string; forward: (x: Tensor) => Tensor; grad: (dy: Tensor, x: Tensor) => Tensor }[] = [
+    {
+      name: 'maxPool2dGrad (3×2 kernel, stride 1×2, padding 1: overlapping)',
+      forward: (x) => maxPool2d(x, { kernel: [3, 2], stride: [1, 2], padding: 1 }),
+      grad: (dy, x) => {
+        const { output, indices } = maxPool2dWithIndices(x, { kernel: [3, 2], stride: [1, 2], padding: 1 });
+        output.dispose();
+        return maxPool2dGrad(dy, indices, x.shape);
+      },
+    },
+    {
+      name: 'avgPool2dGrad (ceil mode, countIncludePad false)',
+      forward: (x) => avgPool2d(x, { kernel: 2, stride: [2, 1], ceilMode: true, countIncludePad: false }),
+      grad: (dy, x) => avgPool2dGrad(dy, x.shape, { kernel: 2, stride: [2, 1], ceilMode: true, countIncludePad: false }),
+    },
+    ...[2, 1, 3, 1.5].map((p) => ({
+      name: `lpPool2dGrad p ${p} (3×3, stride 2, padding 1)`,
+      forward: (x: Tensor) => lpPool2d(x, { kernel: 3, stride: 2, padding: 1, p }),
+      grad: (dy: Tensor, x: Tensor) => lpPool2dGrad(dy, x, lpPool2d(x, { kernel: 3, stride: 2, padding: 1, p }), { kernel: 3, stride: 2, padding: 1, p }),
+    })),
+    {
+      name: 'channelLpPoolGrad p 2 (size 2, padding [1, 0])',
+      forward: (x) => channelLpPool(x, { size: 2, padding: [1, 0] }),
+      grad: (dy, x) => channelLpPoolGrad(dy, x, channelLpPool(x, { size: 2, padding: [1, 0] }), { size: 2, padding: [1, 0] }),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const rng = ref.makeRng(c.name.length);
+      const xs = spreadValues(ref.numel(shape), rng);
+      const x = engine.tensor(xs, shape);
+      const y = c.forward(x);
+      const dys = Float32Array.from({ length: y.size }, () => rng() * 2 - 1);
+      const dy = engine.tensor(dys, [...y.shape]);
+      const analytic = c.grad(dy, x);
+      const numeric = await finiteDifferences(engine, xs, shape, dys, c.forward, 1e-2);
+      const got = await analytic.read();
+      ok(numeric.some((v) => Math.abs(v) > 0.1), 'the numeric gradient is not all ~0');
+      const msg = ref.allClose(got, numeric, 2e-3, 2e-3);
+      ok(msg === null, `${c.name} vs finite differences: ${msg}`);
+      [x, y, dy, analytic].forEach((t) => t.dispose());
+    });
+  }
+});
+
+describe('pool grad: named cases and validation', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  it('overlapping windows that all pick one pixel add up every dy (no lost updates)', async () => {
+    const xs = new Float32Array(25).fill(0);
+    xs[12] = 9;  // the centre of a 5×5 plane: the max of every 3×3 window, stride 1
+    const x = engine.tensor(xs, [1, 1, 5, 5]);
+    const { output, indices } = maxPool2dWithIndices(x, { kernel: 3, stride: 1 });
+    deepEqual(Array.from(await indices.read()), new Array(9).fill(12));
+    const dy = engine.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+    const before = engine.stats().liveBytes;
+    const dx = maxPool2dGrad(dy, indices, [1, 1, 5, 5]);
+    equal(engine.stats().liveBytes - before, bucketBytes(25 * 4), 'only dx stays allocated');
+    const expected = new Array(25).fill(0);
+    expected[12] = 45;
+    deepEqual(Array.from(await dx.read()), expected);
+    [x, output, indices, dy, dx].forEach((t) => t.dispose());
+  });
+
+  it('Lp gradients: an all-zero window gives dx = 0 (no NaN); p = 50 on values ~10 is finite and matches', async () => {
+    const values = new Float32Array(32).map((_, i) => (i < 16 ? 0 : 8 + (i % 5)));
+    const x = pairFrom(engine, [1, 2, 4, 4], values);
+    const checks = [];
+    for (const p of [2, 1, 3, 1.5, 0.5, 50]) {
+      const opts = { kernel: 2, p };
+      const refOpts = { kernel: [2, 2] as [number, number], stride: [2, 2] as [number, number], pad: [0, 0, 0, 0] as ref.Pad4, p };
+      const y = lpPool2d(x.gpu, opts);
+      const yRef = ref.lpPool2d(x.ref, refOpts);
+      const dy = randomPair(engine, [1, 2, 2, 2], ref.makeRng(p * 10));
+      const dx = lpPool2dGrad(dy.gpu, x.gpu, y, opts);
+      checks.push({ what: `lp grad p ${p}`, got: dx, expected: () => ref.lpPool2dGrad(dy.ref, x.ref, yRef, refOpts), owned: [y, dy.gpu] });
+    }
+    await checkAll(checks);
+    const zeros = engine.zeros([1, 3, 4, 4]);
+    const cy = channelLpPool(zeros, { size: 2 });
+    const cdx = channelLpPoolGrad(engine.tensor(new Float32Array(32).fill(1), [1, 2, 4, 4]), zeros, cy, { size: 2 });
+    deepEqual(Array.from(await cdx.read()), new Array(48).fill(0), 'channel pool of zeros');
+    [x.gpu, zeros, cy, cdx].forEach((t) => t.dispose());
+  });
+
+  it('rejects a bad indices tensor, a dy or y of the wrong shape, p <= 0', () => {
+    const dy = engine.zeros([1, 2, 2, 2]);
+    const idx = engine.tensor(new Int32Array(8), [1, 2, 2, 2]);
+    throws(() => maxPool2dGrad(dy, engine.zeros([1, 2, 2, 2]), [1, 2, 4, 4]), /'indices' must be int32, got float32/, OptionError);
+    throws(() => maxPool2dGrad(dy, engine.tensor(new Int32Array(4), [1, 1, 2, 2]), [1, 2, 4, 4]), /indices/, ShapeError);
+    throws(() => maxPool2dGrad(dy, engine.tensor(new Int32Array(8), [8]), [1, 2, 4, 4]), /indices/, ShapeError);
+    throws(() => maxPool2dGrad(dy, idx, [1, 3, 4, 4]), /agree on N and C/, ShapeError);
+    throws(() => maxPool2dGrad(dy, idx, [1, 2, 4]), /inputShape/, ShapeError);
+    throws(() => avgPool2dGrad(dy, [1, 2, 5, 5], { kernel: 3 }), /dy has shape \[1, 2, 2, 2\], but the forward output/, ShapeError);
+    const x = engine.zeros([1, 2, 4, 4]);
+    throws(() => lpPool2dGrad(dy, x, engine.zeros([1, 2, 1, 1]), { kernel: 2 }), /y has shape/, ShapeError);
+    throws(() => lpPool2dGrad(dy, x, dy, { kernel: 2, p: 0 }), /p must be/, OptionError);
+    throws(() => channelLpPoolGrad(dy, x, dy, { size: 2 }), /dy has shape/, ShapeError);
+    [dy, idx, x].forEach((t) => t.dispose());
+  });
+});
