@@ -5,7 +5,8 @@
 //                { "type": "MaxPool2d", "kernel": 2 }, { "type": "Flatten" },
 //                { "type": "Linear", "in": 256, "out": 10 }],
 //     "classes": ["T-shirt/top", ...], "mean": [0.286], "std": [0.353] }
-// Layer fields are the constructors' arguments by name; options keep their API.md names.
+// Layer fields are the constructors' arguments by name (cin/cout, in/out; inChannels/outChannels,
+// inFeatures/outFeatures are read too); options keep their API.md names.
 import type { Engine } from '../engine.js';
 import { FullconvError, OptionError, ShapeError } from '../errors.js';
 import { checkOptions, type PairOption, type PaddingOption } from '../geometry.js';
@@ -50,7 +51,17 @@ const LAYER_FIELDS: Record<LayerSpec['type'], { required: string[]; optional: st
   ChannelLpPool: { required: ['size'], optional: ['p', 'stride', 'padding'] },
 };
 
-/** Checks a spec (an object or JSON text) and returns it typed; errors name the field, e.g. layers[3].kernel. */
+/** Constructor-name spellings accepted for the short field names (scripts/train.mjs writes these). */
+const FIELD_ALIASES: Record<string, Record<string, string>> = {
+  Conv2d: { inChannels: 'cin', outChannels: 'cout' },
+  Linear: { inFeatures: 'in', outFeatures: 'out' },
+};
+
+/**
+ * Checks a spec (an object or JSON text) and returns it typed; errors name the field, e.g.
+ * layers[3].kernel. Also reads a training record that wraps the spec:
+ * { architecture: { inputShape, layers }, input: { mean, std }, classes, ...anything else }.
+ */
 export function parseModelSpec(spec: unknown): ModelSpec {
   const op = 'modelSpec';
   let value = spec;
@@ -62,8 +73,9 @@ export function parseModelSpec(spec: unknown): ModelSpec {
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(`${op}: expected an object { inputShape, layers }, got ${JSON.stringify(value)}`);
+  if ('architecture' in value) value = unwrapRecord(op, value as Record<string, unknown>);
   checkOptions(op, value, SPEC_KEYS);
-  const s = value as Record<string, unknown>;
+  const s = { ...(value as Record<string, unknown>) };
   if (s.inputShape !== undefined) {
     const shape = s.inputShape;
     if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
@@ -71,7 +83,7 @@ export function parseModelSpec(spec: unknown): ModelSpec {
     }
   }
   if (!Array.isArray(s.layers)) throw new OptionError(`${op}: layers must be an array of { type, ... }, got ${JSON.stringify(s.layers)}`);
-  s.layers.forEach((layer, i) => checkLayerSpec(op, i, layer));
+  s.layers = s.layers.map((layer, i) => checkLayerSpec(op, i, layer));
   if (s.classes !== undefined && (!Array.isArray(s.classes) || !s.classes.every((c) => typeof c === 'string'))) {
     throw new OptionError(`${op}: classes must be an array of strings, got ${JSON.stringify(s.classes)}`);
   }
@@ -84,16 +96,37 @@ export function parseModelSpec(spec: unknown): ModelSpec {
   return s as unknown as ModelSpec;
 }
 
-function checkLayerSpec(op: string, i: number, layer: unknown): void {
+/** The spec inside a training record: its architecture, with classes and input normalisation beside it. */
+function unwrapRecord(op: string, record: Record<string, unknown>): Record<string, unknown> {
+  const arch = record.architecture;
+  if (arch === null || typeof arch !== 'object' || Array.isArray(arch)) throw new OptionError(`${op}: architecture must be an object { inputShape, layers }, got ${JSON.stringify(arch)}`);
+  const input = (record.input ?? {}) as { mean?: unknown; std?: unknown };
+  const asList = (v: unknown) => (typeof v === 'number' ? [v] : v);
+  const out: Record<string, unknown> = { ...(arch as Record<string, unknown>) };
+  if (out.classes === undefined && record.classes !== undefined) out.classes = record.classes;
+  if (out.mean === undefined && input.mean !== undefined) out.mean = asList(input.mean);
+  if (out.std === undefined && input.std !== undefined) out.std = asList(input.std);
+  return out;
+}
+
+function checkLayerSpec(op: string, i: number, layer: unknown): LayerSpec {
   const where = `${op}: layers[${i}]`;
   if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) throw new OptionError(`${where} must be an object { type, ... }, got ${JSON.stringify(layer)}`);
   const type = (layer as { type?: unknown }).type;
   const fields = typeof type === 'string' ? LAYER_FIELDS[type as LayerSpec['type']] : undefined;
   if (!fields) throw new OptionError(`${where}.type must be one of ${Object.keys(LAYER_FIELDS).join(', ')}, got ${JSON.stringify(type)}`);
-  checkOptions(`${where} (${type})`, layer, ['type', ...fields.required, ...fields.optional]);
-  for (const name of fields.required) {
-    if ((layer as Record<string, unknown>)[name] === undefined) throw new OptionError(`${where} (${type}) needs '${name}'`);
+  const named: Record<string, unknown> = { ...(layer as Record<string, unknown>) };
+  for (const [alias, name] of Object.entries(FIELD_ALIASES[type as string] ?? {})) {
+    if (!(alias in named)) continue;
+    if (name in named) throw new OptionError(`${where} (${type}) gives both '${name}' and '${alias}'`);
+    named[name] = named[alias];
+    delete named[alias];
   }
+  checkOptions(`${where} (${type})`, named, ['type', ...fields.required, ...fields.optional]);
+  for (const name of fields.required) {
+    if (named[name] === undefined) throw new OptionError(`${where} (${type}) needs '${name}'`);
+  }
+  return named as LayerSpec;
 }
 
 /** A fresh Sequential (torch's default init; seed optional) built from a spec; its layers check their arguments. */
