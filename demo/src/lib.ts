@@ -6,3 +6,5 @@ export { CLASS_PALETTE, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor }
 export { argmaxChannels } from '../../src/ops/argmax.js';
 export { upsampleScoreMap } from '../../src/ops/upsample.js';
 export { tensorFromImage } from '../../src/app/image.js';
+export { modelFromSpec, parseModelSpec } from '../../src/nn/spec.js';
+export type { ModelSpec } from '../../src/nn/spec.js';

@@ -94,11 +94,12 @@ async function startEngine(): Promise<void> {
     // The next use raises the engine's DeviceLostError, which shows the retry button.
     void refresh();
   });
-  state.model = await loadDemoModel(engine, spriteIndex.classes);
+  const loaded = await loadDemoModel(engine, spriteIndex.classes);
+  state.model = loaded.model;
   const note = $('model-note');
   note.textContent = state.model.trained
     ? `Trained weights: ${state.model.source}.`
-    : `Untrained weights: ${state.model.source}. No trained model is in demo/models/ yet, so the classes are arbitrary; the fully convolutional and sliding-window answers must still agree.`;
+    : `Untrained weights: ${state.model.source}. ${loaded.problem ?? 'No trained model is in demo/models/ yet'}, so the classes are arbitrary; the fully convolutional and sliding-window answers must still agree.`;
   note.className = state.model.trained ? 'note' : 'note warn';
 }
 

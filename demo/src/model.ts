@@ -1,6 +1,6 @@
 // The demo's classifier: trained weights from demo/models/ when they are there, else the same kind
 // of network with fresh random weights (said plainly on the page). Both become fully convolutional.
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, type Engine, type ModelGeometry } from './lib.js';
+import { Conv2d, modelFromSpec, type Engine, type ModelGeometry, type ModelSpec, type Sequential } from './lib.js';
 
 export interface DemoModel {
   /** The classifier as trained, on [C, H, W] crops. */
@@ -24,13 +24,14 @@ export interface DemoModel {
 const RANDOM_SEED = 20240607;
 
 /** A LeNet-like classifier without padding, so fully convolutional and sliding-window scores agree exactly. */
-function randomClassifier(engine: Engine): Sequential {
-  return new Sequential(engine, [
-    new Conv2d(1, 8, 5), new ReLU(), new MaxPool2d({ kernel: 2 }),
-    new Conv2d(8, 16, 5), new ReLU(), new MaxPool2d({ kernel: 2 }),
-    new Flatten(), new Linear(16 * 4 * 4, 64), new ReLU(), new Linear(64, 10),
-  ], { seed: RANDOM_SEED });
-}
+export const UNTRAINED_SPEC: ModelSpec = {
+  inputShape: [1, 28, 28],
+  layers: [
+    { type: 'Conv2d', cin: 1, cout: 8, kernel: 5 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+    { type: 'Conv2d', cin: 8, cout: 16, kernel: 5 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+    { type: 'Flatten' }, { type: 'Linear', in: 16 * 4 * 4, out: 64 }, { type: 'ReLU' }, { type: 'Linear', in: 64, out: 10 },
+  ],
+};
 
 export function finishModel(classifier: Sequential, fields: Omit<DemoModel, 'classifier' | 'fcn' | 'geometryFor' | 'padded'>): DemoModel {
   classifier.eval();
@@ -55,7 +56,7 @@ function hasPadding(layer: Conv2d): boolean {
 }
 
 export function untrainedModel(engine: Engine, classes: string[]): DemoModel {
-  return finishModel(randomClassifier(engine), {
+  return finishModel(modelFromSpec(engine, UNTRAINED_SPEC, { seed: RANDOM_SEED }), {
     inputShape: [1, 28, 28],
     classes,
     trained: false,

@@ -1,0 +1,169 @@
+// The demo page end to end in headless Chromium: a collage with known items through the fully
+// convolutional model and the sliding window, the playground's shape arithmetic, the messages for
+// a lost device and a browser without WebGPU, and a screenshot in test-artifacts/demo.png.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'puppeteer';
+import { ok, equal } from './assert.js';
+
+interface PlacedItem { label: number; className: string; x: number; y: number; size: number; cx: number; cy: number }
+interface RunReport {
+  trained: boolean; modelSource: string; padded: boolean; classes: string[]; width: number; height: number;
+  scoreShape: [number, number, number]; jump: [number, number]; offset: [number, number];
+  fcnMs: number; slidingMs: number | null; windows: number; layers: { name: string; ms: number }[];
+  labels: number[]; fcnCells: number[]; slidingCells: number[] | null;
+  maxAbsDiff: number | null; maxAbsScore: number; agreement: number | null;
+}
+interface DemoHook {
+  ready: Promise<void>;
+  collage(seed: number, opts?: object): Promise<PlacedItem[]>;
+  run(): Promise<RunReport | null>;
+  report(): RunReport | null;
+  playground(): Promise<{ sizeText: string; convShape: number[] | null; poolShape: number[] | null; error: string | null }>;
+  problem(): { kind: string | null; text: string };
+  loseDevice(): void;
+}
+type DemoWindow = Window & { fullconvDemo: DemoHook };
+
+const root = process.cwd();
+const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(root, file)).href)) as T;
+
+/** The cells whose centres surround pixel (px, py): the ones bilinear up-sampling mixes there. */
+function surroundingCells(r: RunReport, px: number, py: number): number[] {
+  const [, h, w] = r.scoreShape;
+  const u = (py - r.offset[0]) / r.jump[0];
+  const v = (px - r.offset[1]) / r.jump[1];
+  const rows = [Math.floor(u), Math.ceil(u)].map((i) => Math.min(h - 1, Math.max(0, i)));
+  const cols = [Math.floor(v), Math.ceil(v)].map((j) => Math.min(w - 1, Math.max(0, j)));
+  return rows.flatMap((i) => cols.map((j) => r.fcnCells[i * w + j]!));
+}
+
+describe('demo: the GPU demo page', function () {
+  this.timeout(90_000);
+  let browser: Browser;
+  let server: { close(): void };
+  let url: string;
+  let page: Page;
+
+  before(async function () {
+    this.timeout(60_000);
+    const demo = await load<{ buildDemo(): Promise<void>; serveDemo(): Promise<{ server: { close(): void }; url: string }> }>('scripts/demo.mjs');
+    const { launchBrowser } = await load<{ launchBrowser(): Promise<Browser> }>('scripts/browser.mjs');
+    await demo.buildDemo();
+    ({ server, url } = await demo.serveDemo());
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 1000 });
+    page.on('pageerror', (e) => console.log(`  [demo page error] ${e instanceof Error ? e.message : String(e)}`));
+    await page.goto(`${url}/`);
+    await page.waitForFunction(() => 'fullconvDemo' in window, { timeout: 30_000 });
+    await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.ready);
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it('classifies a collage with known items fully convolutionally, agreeing with the sliding window', async () => {
+    const items = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.collage(7, { width: 192, height: 128, count: 10, minSize: 28, maxSize: 32 }));
+    const r = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.report());
+    ok(r, `no run report; the page says: ${JSON.stringify(await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem()))}`);
+    ok(items.length >= 6, `the collage placed only ${items.length} items`);
+    equal(r.labels.length, r.width * r.height, 'one label per pixel');
+    ok(r.fcnMs > 0 && r.layers.length > 0 && r.layers.every((l) => l.ms > 0), 'timings for the pass and every layer');
+    ok(r.slidingCells && r.slidingMs !== null && r.maxAbsDiff !== null && r.agreement !== null, 'the sliding window ran');
+
+    // The segmentation is the score map placed over the image: at each item's centre the pixel's
+    // class is one of the classes of the cells whose centres surround it.
+    for (const it of items) {
+      const px = Math.floor(it.cx);
+      const py = Math.floor(it.cy);
+      const label = r.labels[py * r.width + px]!;
+      ok(surroundingCells(r, px, py).includes(label), `pixel (${px}, ${py}) has class ${label}, none of its surrounding cells' ${surroundingCells(r, px, py)}`);
+    }
+    const hits = items.filter((it) => r.labels[Math.floor(it.cy) * r.width + Math.floor(it.cx)] === it.label).length;
+    console.log(`      ${r.trained ? 'trained' : 'untrained'} weights (${r.modelSource}): ${hits}/${items.length} items classified right at their centres; ` +
+      `score map ${r.scoreShape.join('×')}; fully convolutional ${r.fcnMs.toFixed(0)} ms, sliding window ${r.slidingMs.toFixed(0)} ms over ${r.windows} crops ` +
+      `(${(r.slidingMs / r.fcnMs).toFixed(1)}×); max |Δscore| ${r.maxAbsDiff.toExponential(1)}, class agreement ${(100 * r.agreement).toFixed(1)}%`);
+    if (!r.padded) {
+      // Without padding both ways compute the same sums: equal up to float32 rounding.
+      ok(r.maxAbsDiff <= 1e-4 * Math.max(1, r.maxAbsScore), `fully convolutional vs sliding window differ by ${r.maxAbsDiff}`);
+      ok(r.agreement >= 0.99, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
+    } else {
+      // Padded convolutions see zeros at a crop's edge where the image has neighbours: close, not equal.
+      ok(r.agreement >= 0.8, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
+    }
+    if (r.trained) {
+      // Items 28–32 px, one per window at its centre: a trained Fashion-MNIST model gets most right.
+      ok(hits >= Math.ceil(0.7 * items.length), `trained weights classified only ${hits} of ${items.length} items right`);
+    }
+    mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: path.join(root, 'test-artifacts', 'demo.png') as `${string}.png`, fullPage: true });
+  });
+
+  it("writes the playground's output size with the numbers: 28×28, k5, s2, p1 -> 13×13", async () => {
+    await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.collage(1, { width: 28, height: 28, count: 1, minSize: 28, maxSize: 28 }));
+    const set = async (id: string, value: string): Promise<void> => {
+      await page.$eval(`#${id}`, (el, v) => {
+        (el as HTMLInputElement).value = v;
+        el.dispatchEvent(new Event('input', { bubbles: true }));
+      }, value);
+    };
+    await set('pg-kernel', 'custom5');
+    await set('pg-stride', '2');
+    await set('pg-padding', '1');
+    await set('pg-dilation', '1');
+    await set('pg-pool', 'none');
+    const result = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.playground());
+    equal(result.error, null, 'the GPU ran the playground');
+    const size = await page.$eval('#pg-size', (e) => e.textContent ?? '');
+    ok(size.startsWith('conv 13×13'), `output size text: ${size}`);
+    ok(size.includes('[1, 1, 13, 13]'), `the GPU's shape in: ${size}`);
+    const formula = await page.$eval('#pg-conv-formula', (e) => e.textContent ?? '');
+    ok(formula.includes('Wout = (28 − 5 + 2·1)/2 + 1 = 13.50 → ⌊·⌋ = 13'), `formula: ${formula}`);
+    ok((await page.$eval('#pg-params', (e) => e.textContent ?? '')).includes('= 26'), 'parameters 5·5·1·1 + 1 = 26');
+    ok((await page.$eval('#pg-rf', (e) => e.textContent ?? '')).startsWith('5×5 input pixels, one output every 2 pixels'), 'receptive field');
+    // Dilation 2 widens the kernel to 9: (28 − 9 + 2)/2 + 1 = 11.5 -> 11, then a 2/2 max pool -> 5.
+    await set('pg-dilation', '2');
+    await set('pg-pool', 'max');
+    const dilated = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.playground());
+    ok(dilated.sizeText.startsWith('conv 11×11 → pool 5×5'), `dilated: ${dilated.sizeText}`);
+    ok(dilated.sizeText.includes('[1, 1, 5, 5]'), `dilated GPU shape: ${dilated.sizeText}`);
+  });
+
+  it('says when the device is lost and recovers with a new engine', async () => {
+    await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.loseDevice());
+    await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.run());
+    const problem = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem());
+    equal(problem.kind, 'device-lost', `problem shown: ${problem.text}`);
+    ok(problem.text.includes('DeviceLostError'), problem.text);
+    await page.click('#problem-retry');
+    await page.waitForFunction(() => {
+      const demo = (window as unknown as DemoWindow).fullconvDemo;
+      return demo.problem().kind === null && demo.report() !== null && document.getElementById('adapter')?.textContent?.startsWith('adapter:');
+    }, { timeout: 30_000 });
+    const again = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.run());
+    ok(again && again.fcnMs > 0, 'runs again on the new engine');
+  });
+
+  it('says plainly when the browser has no WebGPU', async () => {
+    const bare = await browser.newPage();
+    try {
+      await bare.evaluateOnNewDocument(() => {
+        Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+      });
+      await bare.goto(`${url}/`);
+      await bare.waitForFunction(() => 'fullconvDemo' in window, { timeout: 30_000 });
+      await bare.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.ready);
+      const problem = await bare.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem());
+      equal(problem.kind, 'no-webgpu');
+      ok(/no WebGPU/.test(problem.text), problem.text);
+      const size = await bare.$eval('#pg-size', (e) => e.textContent ?? '');
+      ok(size.includes('formula only'), `the playground still does the arithmetic: ${size}`);
+    } finally {
+      await bare.close();
+    }
+  });
+});
