@@ -24,3 +24,17 @@ export {
   globalMaxPool, globalMaxPoolWithIndices, globalAvgPool, globalLpPool,
   globalMaxPoolGrad, globalAvgPoolGrad, globalLpPoolGrad,
 } from './ops/global_pool.js';
+export { Sequential } from './nn/sequential.js';
+export type { SequentialOptions, ForwardOptions, ModelGeometry } from './nn/sequential.js';
+export { Layer } from './nn/layer.js';
+export { Conv2d, Linear } from './nn/conv_layers.js';
+export type { Conv2dLayerOptions, LinearOptions } from './nn/conv_layers.js';
+export { ReLU, Softmax, Flatten } from './nn/basic_layers.js';
+export { MaxPool2d, AvgPool2d, LpPool2d, ChannelLpPool } from './nn/pool_layers.js';
+export { forwardTiled, planTiles } from './nn/tiling.js';
+export type { TiledForwardOptions, TilePlan, AxisTile } from './nn/tiling.js';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './nn/safetensors.js';
+export type { SafetensorsTensor, DecodedSafetensors } from './nn/safetensors.js';
+export { softmax, softmaxGrad } from './ops/softmax.js';
+export { crop2d, extractPatches, pasteWindow } from './ops/crop.js';
+export { accumulate } from './ops/accumulate.js';
