@@ -28,7 +28,8 @@ export async function buildDemo() {
   });
   // A static server cannot list a folder: tell the page which trained models there are.
   const modelsDir = path.join(demoRoot, 'models');
-  const models = existsSync(modelsDir) ? readdirSync(modelsDir).filter((f) => f.endsWith('.json')).sort() : [];
+  const files = existsSync(modelsDir) ? readdirSync(modelsDir) : [];
+  const models = files.filter((f) => f.endsWith('.json') && files.includes(f.replace(/\.json$/, '.safetensors'))).map((f) => f.replace(/\.json$/, '')).sort();
   mkdirSync(path.join(demoRoot, 'dist'), { recursive: true });
   writeFileSync(path.join(demoRoot, 'dist', 'models.json'), JSON.stringify({ models }) + '\n');
 }

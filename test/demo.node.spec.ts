@@ -1,7 +1,7 @@
 // The demo page end to end in headless Chromium: a collage with known items through the fully
 // convolutional model and the sliding window, the playground's shape arithmetic, the messages for
 // a lost device and a browser without WebGPU, and a screenshot in test-artifacts/demo.png.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
@@ -9,7 +9,7 @@ import { ok, equal } from './assert.js';
 
 interface PlacedItem { label: number; className: string; x: number; y: number; size: number; cx: number; cy: number }
 interface RunReport {
-  trained: boolean; modelSource: string; padded: boolean; classes: string[]; width: number; height: number;
+  trained: boolean; modelSource: string; padded: boolean; classes: string[]; width: number; height: number; labelScale: number;
   scoreShape: [number, number, number]; jump: [number, number]; offset: [number, number];
   fcnMs: number; slidingMs: number | null; windows: number; layers: { name: string; ms: number }[];
   labels: number[]; fcnCells: number[]; slidingCells: number[] | null;
@@ -19,6 +19,8 @@ interface DemoHook {
   ready: Promise<void>;
   collage(seed: number, opts?: object): Promise<PlacedItem[]>;
   run(): Promise<RunReport | null>;
+  models(): string[];
+  useModel(name: string): Promise<RunReport | null>;
   report(): RunReport | null;
   playground(): Promise<{ sizeText: string; convShape: number[] | null; poolShape: number[] | null; error: string | null }>;
   problem(): { kind: string | null; text: string };
@@ -28,6 +30,13 @@ type DemoWindow = Window & { fullconvDemo: DemoHook };
 
 const root = process.cwd();
 const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(root, file)).href)) as T;
+
+/** What `npm run demo` offers: demo/models/NAME.json with NAME.safetensors beside it. */
+function trainedModels(): string[] {
+  const dir = path.join(root, 'demo', 'models');
+  const files = existsSync(dir) ? readdirSync(dir) : [];
+  return files.filter((f) => f.endsWith('.json') && files.includes(f.replace(/\.json$/, '.safetensors'))).map((f) => f.replace(/\.json$/, '')).sort();
+}
 
 /** The cells whose centres surround pixel (px, py): the ones bilinear up-sampling mixes there. */
 function surroundingCells(r: RunReport, px: number, py: number): number[] {
@@ -66,41 +75,56 @@ describe('demo: the GPU demo page', function () {
     server?.close();
   });
 
-  it('classifies a collage with known items fully convolutionally, agreeing with the sliding window', async () => {
-    const items = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.collage(7, { width: 192, height: 128, count: 10, minSize: 28, maxSize: 32 }));
-    const r = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.report());
-    ok(r, `no run report; the page says: ${JSON.stringify(await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem()))}`);
-    ok(items.length >= 6, `the collage placed only ${items.length} items`);
-    equal(r.labels.length, r.width * r.height, 'one label per pixel');
-    ok(r.fcnMs > 0 && r.layers.length > 0 && r.layers.every((l) => l.ms > 0), 'timings for the pass and every layer');
-    ok(r.slidingCells && r.slidingMs !== null && r.maxAbsDiff !== null && r.agreement !== null, 'the sliding window ran');
+  // Every trained model the page offers (demo/models/NAME.json + NAME.safetensors); without any,
+  // the untrained fallback, whose classes are arbitrary: then only the agreement with the sliding
+  // window and the placement of the map over the image can be checked.
+  const trained = trainedModels();
+  const models = trained.length > 0 ? trained : ['untrained'];
+  models.forEach((name, index) => {
+    it(`classifies a collage with known items fully convolutionally, agreeing with the sliding window (${name})`, async () => {
+      const offered = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.models());
+      ok(offered.includes(name), `the page offers ${offered.join(', ')}, not ${name}`);
+      await page.evaluate((n) => (window as unknown as DemoWindow).fullconvDemo.useModel(n), name);
+      const items = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.collage(7, { width: 168, height: 112, count: 8, minSize: 28, maxSize: 32 }));
+      const r = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.report());
+      ok(r, `no run report; the page says: ${JSON.stringify(await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem()))}`);
+      equal(r.trained, name !== 'untrained', `${name}: trained weights`);
+      ok(items.length >= 6, `the collage placed only ${items.length} items`);
+      equal(r.labelScale, 1, 'a small image gets a label per pixel');
+      equal(r.labels.length, r.width * r.height, 'one label per pixel');
+      ok(r.fcnMs > 0 && r.layers.length > 0 && r.layers.every((l) => l.ms > 0), 'timings for the pass and every layer');
+      ok(r.slidingCells && r.slidingMs !== null && r.maxAbsDiff !== null && r.agreement !== null, 'the sliding window ran');
 
-    // The segmentation is the score map placed over the image: at each item's centre the pixel's
-    // class is one of the classes of the cells whose centres surround it.
-    for (const it of items) {
-      const px = Math.floor(it.cx);
-      const py = Math.floor(it.cy);
-      const label = r.labels[py * r.width + px]!;
-      ok(surroundingCells(r, px, py).includes(label), `pixel (${px}, ${py}) has class ${label}, none of its surrounding cells' ${surroundingCells(r, px, py)}`);
-    }
-    const hits = items.filter((it) => r.labels[Math.floor(it.cy) * r.width + Math.floor(it.cx)] === it.label).length;
-    console.log(`      ${r.trained ? 'trained' : 'untrained'} weights (${r.modelSource}): ${hits}/${items.length} items classified right at their centres; ` +
-      `score map ${r.scoreShape.join('×')}; fully convolutional ${r.fcnMs.toFixed(0)} ms, sliding window ${r.slidingMs.toFixed(0)} ms over ${r.windows} crops ` +
-      `(${(r.slidingMs / r.fcnMs).toFixed(1)}×); max |Δscore| ${r.maxAbsDiff.toExponential(1)}, class agreement ${(100 * r.agreement).toFixed(1)}%`);
-    if (!r.padded) {
-      // Without padding both ways compute the same sums: equal up to float32 rounding.
-      ok(r.maxAbsDiff <= 1e-4 * Math.max(1, r.maxAbsScore), `fully convolutional vs sliding window differ by ${r.maxAbsDiff}`);
-      ok(r.agreement >= 0.99, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
-    } else {
-      // Padded convolutions see zeros at a crop's edge where the image has neighbours: close, not equal.
-      ok(r.agreement >= 0.8, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
-    }
-    if (r.trained) {
-      // Items 28–32 px, one per window at its centre: a trained Fashion-MNIST model gets most right.
-      ok(hits >= Math.ceil(0.7 * items.length), `trained weights classified only ${hits} of ${items.length} items right`);
-    }
-    mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
-    await page.screenshot({ path: path.join(root, 'test-artifacts', 'demo.png') as `${string}.png`, fullPage: true });
+      // The segmentation is the score map placed over the image: at each item's centre the pixel's
+      // class is one of the classes of the cells whose centres surround it.
+      for (const it of items) {
+        const px = Math.floor(it.cx);
+        const py = Math.floor(it.cy);
+        const label = r.labels[py * r.width + px]!;
+        ok(surroundingCells(r, px, py).includes(label), `pixel (${px}, ${py}) has class ${label}, none of its surrounding cells' ${surroundingCells(r, px, py)}`);
+      }
+      const hits = items.filter((it) => r.labels[Math.floor(it.cy) * r.width + Math.floor(it.cx)] === it.label).length;
+      console.log(`      ${r.modelSource}: ${hits}/${items.length} items classified right at their centres; ` +
+        `score map ${r.scoreShape.join('×')}; fully convolutional ${r.fcnMs.toFixed(0)} ms, sliding window ${r.slidingMs.toFixed(0)} ms over ${r.windows} crops ` +
+        `(${(r.slidingMs / r.fcnMs).toFixed(1)}×); max |Δscore| ${r.maxAbsDiff.toExponential(1)} of ${r.maxAbsScore.toFixed(1)}, class agreement ${(100 * r.agreement).toFixed(1)}%`);
+      if (!r.padded) {
+        // Without padding both ways compute the same sums: equal up to float32 rounding.
+        ok(r.maxAbsDiff <= 1e-4 * Math.max(1, r.maxAbsScore), `fully convolutional vs sliding window differ by ${r.maxAbsDiff}`);
+        ok(r.agreement >= 0.99, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
+      } else {
+        // Padded convolutions see zeros at a crop's edge where the image has neighbours: close, not equal.
+        ok(r.agreement >= 0.8, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
+      }
+      if (r.trained) {
+        // Items of 28–32 px, each alone in the window at its centre: a trained model gets most right
+        // (random weights would get ~10%).
+        ok(hits >= Math.ceil(0.7 * items.length), `trained weights classified only ${hits} of ${items.length} items right`);
+      }
+      if (index === 0) {
+        mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+        await page.screenshot({ path: path.join(root, 'test-artifacts', 'demo.png') as `${string}.png`, fullPage: true });
+      }
+    });
   });
 
   it("writes the playground's output size with the numbers: 28×28, k5, s2, p1 -> 13×13", async () => {

@@ -33,7 +33,8 @@ export function renderActivations(root: HTMLElement, input: { data: Float32Array
       planes.push(canvas);
     }
     const total = s.shape[1] ?? 1;
-    block(`${s.name} → [${s.shape.join(', ')}]${total > s.channels ? ` (first ${s.channels} of ${total} channels)` : ''}`, planes);
+    const note = s.channels === 0 ? ' (too large to read back)' : total > s.channels ? ` (first ${s.channels} of ${total} channels)` : '';
+    block(`${s.name} → [${s.shape.join(', ')}]${note}`, planes);
   }
   root.replaceChildren(...blocks);
 }

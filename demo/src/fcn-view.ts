@@ -15,10 +15,25 @@ export interface ViewSettings {
 }
 
 export interface Overlay {
-  /** Class per image pixel, row-major H×W (the argmax of the up-sampled probabilities). */
+  /** Class per overlay pixel, row-major (the argmax of the up-sampled probabilities). */
   labels: Int32Array;
   width: number;
   height: number;
+  /** Overlay pixels per image pixel (1 unless the image is large). */
+  scale: number;
+}
+
+/** The overlay's longest side in pixels (the image's own size up to this). */
+const MAX_OVERLAY_SIDE = 1600;
+
+function scaledPixels(image: HTMLCanvasElement, width: number, height: number): Uint8ClampedArray {
+  if (width === image.width && height === image.height) return context2d(image).getImageData(0, 0, width, height).data;
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = context2d(canvas);
+  ctx.drawImage(image, 0, 0, width, height);
+  return ctx.getImageData(0, 0, width, height).data;
 }
 
 export function cssColor(k: number): string {
@@ -31,16 +46,24 @@ export async function drawOverlay(
   engine: Engine, target: HTMLCanvasElement, image: HTMLCanvasElement, probabilities: Float32Array, s: ScoreMap,
   geometry: ModelGeometry, view: ViewSettings, items: readonly PlacedItem[],
 ): Promise<Overlay> {
-  const { width, height } = image;
+  // Large images get a smaller overlay: K up-sampled channels per pixel add up fast.
+  const scale = Math.min(1, MAX_OVERLAY_SIDE / Math.max(image.width, image.height));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  // Overlay pixel p sees image coordinate (p + 0.5) / scale - 0.5; cell i sits at offset + jump·i.
+  const placement = {
+    jump: [geometry.jump[0] * scale, geometry.jump[1] * scale] as const,
+    offset: [(geometry.offset[0] + 0.5) * scale - 0.5, (geometry.offset[1] + 0.5) * scale - 0.5] as const,
+  };
   const owned: Tensor[] = [];
   try {
     const cells = engine.tensor(probabilities, [1, s.K, s.h, s.w]);
     owned.push(cells);
-    const up = upsampleScoreMap(cells, height, width, { jump: geometry.jump, offset: geometry.offset });
+    const up = upsampleScoreMap(cells, height, width, placement);
     owned.push(up);
     const classes = argmaxChannels(up);
     owned.push(classes);
-    const background = rgbaTensor(engine, width, height, context2d(image).getImageData(0, 0, width, height).data);
+    const background = rgbaTensor(engine, width, height, scaledPixels(image, width, height));
     owned.push(background);
     const coloured = view.mode === 'argmax'
       ? colorizeClasses(classes, { image: background, opacity: view.opacity })
@@ -58,9 +81,9 @@ export async function drawOverlay(
     ctx.lineWidth = 1;
     for (const it of items) {
       ctx.strokeStyle = cssColor(it.label);
-      ctx.strokeRect(it.x + 0.5, it.y + 0.5, it.size - 1, it.size - 1);
+      ctx.strokeRect(it.x * scale + 0.5, it.y * scale + 0.5, it.size * scale - 1, it.size * scale - 1);
     }
-    return { labels, width, height };
+    return { labels, width, height, scale };
   } finally {
     for (const t of owned) t.dispose();
   }
@@ -78,7 +101,7 @@ export function renderLegend(root: HTMLElement, classes: readonly string[]): voi
 
 const ms = (t: number): string => (t >= 100 ? t.toFixed(0) : t.toFixed(1));
 
-export function renderTimings(table: HTMLTableElement, layers: readonly LayerTiming[], onePassMs: number, compileMs: number | null): void {
+export function renderTimings(table: HTMLTableElement, layers: readonly LayerTiming[], onePassMs: number, compileMs: number | null, skipped: string | null): void {
   const row = (cells: string[], cls?: string): HTMLTableRowElement => {
     const tr = document.createElement('tr');
     if (cls) tr.className = cls;
@@ -94,7 +117,7 @@ export function renderTimings(table: HTMLTableElement, layers: readonly LayerTim
   table.replaceChildren(
     row(['layer', 'output', 'ms'], 'head'),
     ...layers.map((l) => row([l.name, `[${l.outputShape.join(', ')}]`, ms(l.ms)])),
-    row(['sum of the layers, each waited for', '', ms(sum)], 'total'),
+    ...(skipped ? [row([`no per-layer timing: ${skipped}; the whole pass ran tile by tile`, '', ''])] : [row(['sum of the layers, each waited for', '', ms(sum)], 'total')]),
     row(['the whole pass, one submit', '', ms(onePassMs)], 'total'),
     ...(compileMs !== null ? [row(['first run, compiling the pipelines (once)', '', ms(compileMs)])] : []),
   );

@@ -28,18 +28,25 @@ export interface ScoreMap {
 
 /** Planes per layer kept for the activation view. */
 const ACTIVATION_PLANES = 8;
+/** Layer outputs larger than this (elements) are not read back for the activation view. */
+const MAX_SNAPSHOT_ELEMENTS = 16 * 1024 * 1024;
 
 /**
  * Runs the model layer by layer, waiting for the GPU after each, to time them one by one
  * (a Conv2d followed by a ReLU runs fused, as Sequential.forward does in eval mode).
  */
-export async function forwardByLayer(model: Sequential, x: Tensor): Promise<{ layers: LayerTiming[]; activations: ActivationSnapshot[] }> {
+export async function forwardByLayer(model: Sequential, x: Tensor): Promise<{ layers: LayerTiming[]; activations: ActivationSnapshot[]; skipped: string | null }> {
   const engine = model.engine;
   const layers: LayerTiming[] = [];
   const activations: ActivationSnapshot[] = [];
   const list = model.layers;
   let current = x;
   try {
+    // A layer output over one storage buffer's limit: the whole pass still runs (Sequential tiles
+    // the image by itself), but not layer by layer.
+    const limitBytes = Math.min(engine.limits.maxStorageBufferBindingSize, engine.limits.maxBufferSize);
+    const tooLarge = model.shapesFor(x.shape).find((shape) => shape.reduce((a, b) => a * b, 4) > limitBytes);
+    if (tooLarge) return { layers, activations, skipped: `a layer output [${tooLarge.join(', ')}] is over the device's ${limitBytes} bytes for one buffer` };
     for (let i = 0; i < list.length; i++) {
       const layer = list[i]!;
       const next = list[i + 1];
@@ -59,13 +66,15 @@ export async function forwardByLayer(model: Sequential, x: Tensor): Promise<{ la
   } finally {
     if (current !== x) current.dispose();
   }
-  return { layers, activations };
+  return { layers, activations, skipped: null };
 }
 
 async function snapshot(name: string, y: Tensor): Promise<ActivationSnapshot> {
   const shape = [...y.shape];
   const [, C = 1, H = 1, W = 1] = shape.length === 4 ? shape : [1, shape[1] ?? 1, 1, 1];
-  const channels = Math.min(C, ACTIVATION_PLANES);
+  // Reading back a huge map would only stall the page: show its shape, not its planes.
+  const channels = y.size > MAX_SNAPSHOT_ELEMENTS ? 0 : Math.min(C, ACTIVATION_PLANES);
+  if (channels === 0) return { name, shape, channels, data: new Float32Array(0) };
   const all = (await y.read()) as Float32Array;
   return { name, shape, channels, data: all.slice(0, channels * H * W) };
 }

@@ -9,7 +9,7 @@ import { compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWind
 import { drawOverlay, formatMs, renderLegend, renderTimings, type ViewSettings } from './fcn-view.js';
 import { ImageInput } from './image-input.js';
 import { disposeModel, type DemoModel } from './model.js';
-import { loadDemoModel } from './model-loader.js';
+import { UNTRAINED, listModels, loadDemoModel } from './model-loader.js';
 import { Playground, type PlaygroundResult } from './playground.js';
 import { GpuLock, coalesced } from './gpu-lock.js';
 
@@ -27,8 +27,12 @@ export interface RunReport {
   modelSource: string;
   padded: boolean;
   classes: string[];
+  imageWidth: number;
+  imageHeight: number;
+  /** Size of the label map: the image's, times labelScale (< 1 only for large images). */
   width: number;
   height: number;
+  labelScale: number;
   /** [K, h, w] of the score map; cell (i, j) is centred at offset + jump·(i, j). */
   scoreShape: [number, number, number];
   jump: [number, number];
@@ -37,7 +41,7 @@ export interface RunReport {
   slidingMs: number | null;
   windows: number;
   layers: { name: string; outputShape: number[]; ms: number }[];
-  /** Class per image pixel from the fully convolutional run (row-major height×width). */
+  /** Class per label-map pixel from the fully convolutional run (row-major height×width). */
   labels: number[];
   /** Class per score-map cell, both ways. */
   fcnCells: number[];
@@ -94,7 +98,16 @@ async function startEngine(): Promise<void> {
     // The next use raises the engine's DeviceLostError, which shows the retry button.
     void refresh();
   });
-  const loaded = await loadDemoModel(engine, spriteIndex.classes);
+  await loadModel(engine);
+}
+
+/** Loads the picked model onto the engine, replacing the current one. */
+async function loadModel(engine: Engine): Promise<void> {
+  disposeModel(state.model);
+  state.model = null;
+  state.warmed = false;
+  const picker = $<HTMLSelectElement>('model-picker');
+  const loaded = await loadDemoModel(engine, spriteIndex.classes, picker.value || null);
   state.model = loaded.model;
   const note = $('model-note');
   note.textContent = state.model.trained
@@ -103,9 +116,21 @@ async function startEngine(): Promise<void> {
   note.className = state.model.trained ? 'note' : 'note warn';
 }
 
+async function switchModel(): Promise<RunReport | null> {
+  const engine = state.engine;
+  if (!engine) return null;
+  try {
+    await lock.run(() => loadModel(engine));
+  } catch (e) {
+    showError(e);
+    return null;
+  }
+  return refresh();
+}
+
 async function restart(): Promise<void> {
   try {
-    await startEngine();
+    await lock.run(startEngine);
     await refresh();
   } catch (e) {
     showError(e);
@@ -138,17 +163,19 @@ async function runModels(): Promise<RunReport | null> {
     const geometry = model.geometryFor(input.height, input.width);
     const windows = fcn.h * fcn.w;
     const sliding = windows <= MAX_WINDOWS[engine.adapterInfo.kind] ? await runSlidingWindow(model, x) : null;
-    const inputPlane = { data: (await x.read()) as Float32Array, width: input.width, height: input.height };
+    const inputPlane = x.size <= 16 * 1024 * 1024 ? { data: (await x.read()) as Float32Array, width: input.width, height: input.height } : null;
     const view = viewSettings();
     const overlay = await drawOverlay(engine, $('fcn-canvas'), input.display, softmaxCells(fcn), fcn, geometry, view, input.items);
+    $('sw-canvas').hidden = !sliding;
     if (sliding) await drawOverlay(engine, $('sw-canvas'), input.display, softmaxCells(sliding), sliding, geometry, view, input.items);
-    renderTimings($('fcn-layers'), byLayer.layers, fcn.ms, state.compileMs);
+    renderTimings($('fcn-layers'), byLayer.layers, fcn.ms, state.compileMs, byLayer.skipped);
     renderActivations($('activations'), inputPlane, byLayer.activations);
     const cmp = sliding ? compareScoreMaps(fcn, sliding) : null;
     writeSummaries(model, fcn, sliding, cmp);
     return {
       trained: model.trained, modelSource: model.source, padded: model.padded, classes: model.classes,
-      width: input.width, height: input.height, scoreShape: [fcn.K, fcn.h, fcn.w],
+      imageWidth: input.width, imageHeight: input.height, width: overlay.width, height: overlay.height, labelScale: overlay.scale,
+      scoreShape: [fcn.K, fcn.h, fcn.w],
       jump: geometry.jump, offset: geometry.offset, fcnMs: fcn.ms, slidingMs: sliding?.ms ?? null, windows,
       layers: byLayer.layers, labels: Array.from(overlay.labels),
       fcnCells: Array.from(cellLabels(fcn)), slidingCells: sliding ? Array.from(cellLabels(sliding)) : null,
@@ -240,6 +267,7 @@ function wireControls(): void {
   });
   for (const el of [...document.querySelectorAll('input[name=view]'), $('class-picker'), $('opacity')]) el.addEventListener('change', () => void refresh());
   $('btn-run').addEventListener('click', () => void refresh());
+  $('model-picker').addEventListener('change', () => void switchModel());
   input.onChange(() => {
     $('invert').toggleAttribute('checked', input.invert);
     $<HTMLInputElement>('invert').checked = input.invert;
@@ -265,6 +293,9 @@ async function boot(): Promise<void> {
   const picker = $<HTMLSelectElement>('class-picker');
   index.classes.forEach((name, k) => picker.add(new Option(`${k} ${name}`, String(k))));
   renderLegend($('legend'), index.classes);
+  const modelPicker = $<HTMLSelectElement>('model-picker');
+  for (const name of await listModels()) modelPicker.add(new Option(name, name));
+  modelPicker.add(new Option('untrained (random weights)', UNTRAINED));
   const missing = webgpuMissingMessage();
   if (!missing) {
     try {
@@ -297,6 +328,13 @@ const hook = {
   },
   /** Runs the models on the current image again; resolves to what the page now shows. */
   run: (): Promise<RunReport | null> => refresh(),
+  /** The model names the picker offers ('untrained' last). */
+  models: (): string[] => [...$<HTMLSelectElement>('model-picker').options].map((o) => o.value),
+  /** Switches to a model and runs it on the current image. */
+  useModel(name: string): Promise<RunReport | null> {
+    $<HTMLSelectElement>('model-picker').value = name;
+    return switchModel();
+  },
   report: (): RunReport | null => lastReport,
   playground: (): Promise<PlaygroundResult> => playground.update(),
   problem: (): { kind: string | null; text: string } => ({ kind: banner.kind, text: $('problem').textContent ?? '' }),

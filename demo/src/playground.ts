@@ -46,6 +46,7 @@ export class Playground {
       $(id).addEventListener('input', () => {
         if (id === 'pg-kernel') this.state.weights = [...(KERNEL_PRESETS[select.value]?.weights ?? [])];
         this.state = this.readControls();
+        if (id === 'pg-kernel') this.renderWeightGrid();
         void this.update();
       });
     }
