@@ -24,7 +24,7 @@ interface DemoHook {
   report(): RunReport | null;
   playground(): Promise<{ sizeText: string; convShape: number[] | null; poolShape: number[] | null; error: string | null }>;
   problem(): { kind: string | null; text: string };
-  loseDevice(): void;
+  loseDevice(): Promise<void>;
 }
 type DemoWindow = Window & { fullconvDemo: DemoHook };
 

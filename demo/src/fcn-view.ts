@@ -1,7 +1,7 @@
 // Pictures of the two answers: the score map placed over the image (each cell at the centre of the
 // pixels it saw), as an argmax segmentation or one class's heat map, plus the timing tables.
 import {
-  CLASS_PALETTE, argmaxChannels, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor, upsampleScoreMap,
+  CLASS_PALETTE, HEAT_STOPS, argmaxChannels, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor, upsampleScoreMap,
   type Engine, type ModelGeometry, type Tensor,
 } from './lib.js';
 import { context2d } from './draw.js';
@@ -89,7 +89,17 @@ export async function drawOverlay(
   }
 }
 
-export function renderLegend(root: HTMLElement, classes: readonly string[]): void {
+/** The class colours for the argmax view; the heat ramp with its probability scale for the heat view. */
+export function renderLegend(root: HTMLElement, classes: readonly string[], view: ViewSettings): void {
+  if (view.mode === 'heat') {
+    const ramp = document.createElement('i');
+    ramp.className = 'ramp';
+    ramp.style.background = `linear-gradient(to right, ${HEAT_STOPS.map((c) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`).join(', ')})`;
+    const entry = document.createElement('span');
+    entry.append(`P(${classes[view.classIndex] ?? view.classIndex}) per window: 0`, ramp, '1 (softmax of the scores, up-sampled)');
+    root.replaceChildren(entry);
+    return;
+  }
   root.replaceChildren(...classes.map((name, k) => {
     const entry = document.createElement('span');
     const swatch = document.createElement('i');

@@ -2,7 +2,7 @@
 export * from '../../src/index.js';
 export { conv2d } from '../../src/ops/conv.js';
 export { slidingWindow } from '../../src/app/sliding_window.js';
-export { CLASS_PALETTE, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor } from '../../src/app/colorize.js';
+export { CLASS_PALETTE, HEAT_STOPS, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor } from '../../src/app/colorize.js';
 export { argmaxChannels } from '../../src/ops/argmax.js';
 export { upsampleScoreMap } from '../../src/ops/upsample.js';
 export { tensorFromImage } from '../../src/app/image.js';

@@ -1,12 +1,12 @@
 // The demo page: wires the image input, the fully convolutional run against the sliding window,
 // the activation maps and the convolution playground, and exposes window.fullconvDemo for tests.
-import { createEngine, tensorFromImage, type Engine } from './lib.js';
+import { createEngine, tensorFromImage, type Engine, type ModelGeometry } from './lib.js';
 import { renderActivations } from './activations.js';
 import type { CollageOptions, PlacedItem, SpriteIndex } from './collage.js';
 import { context2d } from './draw.js';
 import { ProblemBanner, classify, webgpuMissingMessage } from './errors-ui.js';
 import { compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWindow, softmaxCells, warmUp, type ScoreMap } from './fcn.js';
-import { drawOverlay, formatMs, renderLegend, renderTimings, type ViewSettings } from './fcn-view.js';
+import { drawOverlay, formatMs, renderLegend, renderTimings, type Overlay, type ViewSettings } from './fcn-view.js';
 import { ImageInput } from './image-input.js';
 import { disposeModel, type DemoModel } from './model.js';
 import { UNTRAINED, listModels, loadDemoModel } from './model-loader.js';
@@ -164,10 +164,8 @@ async function runModels(): Promise<RunReport | null> {
     const windows = fcn.h * fcn.w;
     const sliding = windows <= MAX_WINDOWS[engine.adapterInfo.kind] ? await runSlidingWindow(model, x) : null;
     const inputPlane = x.size <= 16 * 1024 * 1024 ? { data: (await x.read()) as Float32Array, width: input.width, height: input.height } : null;
-    const view = viewSettings();
-    const overlay = await drawOverlay(engine, $('fcn-canvas'), input.display, softmaxCells(fcn), fcn, geometry, view, input.items);
-    $('sw-canvas').hidden = !sliding;
-    if (sliding) await drawOverlay(engine, $('sw-canvas'), input.display, softmaxCells(sliding), sliding, geometry, view, input.items);
+    shown = { engine, fcn, sliding, geometry, classes: model.classes };
+    const overlay = await drawOverlays(shown);
     renderTimings($('fcn-layers'), byLayer.layers, fcn.ms, state.compileMs, byLayer.skipped);
     renderActivations($('activations'), inputPlane, byLayer.activations);
     const cmp = sliding ? compareScoreMaps(fcn, sliding) : null;
@@ -184,6 +182,35 @@ async function runModels(): Promise<RunReport | null> {
   } finally {
     x.dispose();
   }
+}
+
+/** What the overlays were drawn from, so a change of view redraws them without running the models. */
+interface Shown {
+  engine: Engine;
+  fcn: ScoreMap;
+  sliding: ScoreMap | null;
+  geometry: ModelGeometry;
+  classes: string[];
+}
+let shown: Shown | null = null;
+
+async function drawOverlays(s: Shown): Promise<Overlay> {
+  const view = viewSettings();
+  renderLegend($('legend'), s.classes, view);
+  const overlay = await drawOverlay(s.engine, $('fcn-canvas'), input.display, softmaxCells(s.fcn), s.fcn, s.geometry, view, input.items);
+  $('sw-canvas').hidden = !s.sliding;
+  if (s.sliding) await drawOverlay(s.engine, $('sw-canvas'), input.display, softmaxCells(s.sliding), s.sliding, s.geometry, view, input.items);
+  return overlay;
+}
+
+/** A change of view: redraw from the last scores (calls while one waits share it, so a dragged slider does not pile up). */
+const redrawOnce = coalesced(lock, async (): Promise<void> => {
+  const s = shown;
+  if (s && s.engine === state.engine) await drawOverlays(s);
+});
+
+function redrawOverlays(): void {
+  redrawOnce().catch(showError);
 }
 
 function cellLabels(s: ScoreMap): Int32Array {
@@ -265,7 +292,7 @@ function wireControls(): void {
     const file = ev.dataTransfer?.files[0];
     if (file) input.load(file).catch(showError);
   });
-  for (const el of [...document.querySelectorAll('input[name=view]'), $('class-picker'), $('opacity')]) el.addEventListener('change', () => void refresh());
+  for (const el of [...document.querySelectorAll('input[name=view]'), $('class-picker'), $('opacity')]) el.addEventListener('input', redrawOverlays);
   $('btn-run').addEventListener('click', () => void refresh());
   $('model-picker').addEventListener('change', () => void switchModel());
   input.onChange(() => {
@@ -292,7 +319,7 @@ async function boot(): Promise<void> {
   playground = new Playground(() => state.engine, () => input.gray(), (e) => classify(e) !== 'other' && showError(e), lock);
   const picker = $<HTMLSelectElement>('class-picker');
   index.classes.forEach((name, k) => picker.add(new Option(`${k} ${name}`, String(k))));
-  renderLegend($('legend'), index.classes);
+  renderLegend($('legend'), index.classes, viewSettings());
   const modelPicker = $<HTMLSelectElement>('model-picker');
   for (const name of await listModels()) modelPicker.add(new Option(name, name));
   modelPicker.add(new Option('untrained (random weights)', UNTRAINED));
@@ -338,7 +365,12 @@ const hook = {
   report: (): RunReport | null => lastReport,
   playground: (): Promise<PlaygroundResult> => playground.update(),
   problem: (): { kind: string | null; text: string } => ({ kind: banner.kind, text: $('problem').textContent ?? '' }),
-  /** Destroys the GPU device, as a driver reset would. */
-  loseDevice: (): void => state.engine?.device.destroy(),
+  /** Destroys the GPU device, as a driver reset would; resolves once the loss is known. */
+  async loseDevice(): Promise<void> {
+    const device = state.engine?.device;
+    if (!device) return;
+    device.destroy();
+    await device.lost;
+  },
 };
 (window as unknown as { fullconvDemo: typeof hook }).fullconvDemo = hook;
