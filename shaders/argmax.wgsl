@@ -1,6 +1,7 @@
 // Segmentation map: for each pixel of x [N, C, H, W], the channel with the largest value.
-// A strict > keeps the first maximum, so ties go to the lowest class.
-struct Params { channels: u32, plane: u32, count: u32 }
+// A strict > keeps the first maximum, so ties go to the lowest class. A pixel whose best score is
+// below minScore gets -1 (no class: transparent when coloured).
+struct Params { channels: u32, plane: u32, count: u32, minScore: f32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<i32>;
@@ -21,5 +22,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       arg = c;
     }
   }
-  y[i] = i32(arg);
+  y[i] = select(i32(arg), -1, best < params.minScore);
 }

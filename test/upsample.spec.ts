@@ -191,7 +191,25 @@ describe('upsample: argmaxChannels', () => {
     deepEqual(Array.from(await argmaxChannels(one).read()), [0, 0, 0]);
   });
 
-  it('rejects int32 and wrong ranks', () => {
+  it('minScore leaves low-scoring pixels without a class (-1)', async () => {
+    const rng = makeRng(SEED + 4);
+    const x = randomArray([2, 4, 3, 5], rng, 0, 1);
+    const t = engine.tensor(Float32Array.from(x.data), x.shape);
+    const exp = refArgmax(x);
+    const got = await argmaxChannels(t, { minScore: 0.7 }).read();
+    for (let n = 0; n < 2; n++) {
+      for (let p = 0; p < 15; p++) {
+        const best = x.data[(n * 4 + exp[n * 15 + p]!) * 15 + p]!;
+        ok(got[n * 15 + p] === (Math.fround(best) < Math.fround(0.7) ? -1 : exp[n * 15 + p]), `pixel ${n},${p}`);
+      }
+    }
+    ok(Array.from(got).includes(-1) && Array.from(got).some((c) => c >= 0), 'both kinds occur');
+    t.dispose();
+  });
+
+  it('rejects int32, wrong ranks and bad options', () => {
+    throws(() => argmaxChannels(engine.zeros([1, 2, 1, 1]), { minScore: Number.NaN }), /minScore must be a number/, OptionError);
+    throws(() => argmaxChannels(engine.zeros([1, 2, 1, 1]), { min: 0 } as never), /unknown option 'min'/, OptionError);
     throws(() => argmaxChannels(engine.tensor(new Int32Array(4), [1, 1, 2, 2])), /'x' must be float32/, OptionError);
     throws(() => argmaxChannels(engine.zeros([3, 4])), /rank 4/, ShapeError);
   });
