@@ -38,3 +38,19 @@ export type { SafetensorsTensor, DecodedSafetensors } from './nn/safetensors.js'
 export { softmax, softmaxGrad } from './ops/softmax.js';
 export { crop2d, extractPatches, pasteWindow } from './ops/crop.js';
 export { accumulate } from './ops/accumulate.js';
+// Pictures in and out: score maps to images, images to tensors, the sliding-window baseline, model specs.
+export { upsampleBilinear, upsampleScoreMap } from './ops/upsample.js';
+export type { UpsampleOptions, ScoreMapPlacement } from './ops/upsample.js';
+export { argmaxChannels } from './ops/argmax.js';
+export type { ArgmaxOptions } from './ops/argmax.js';
+export { colorizeHeatmap, colorizeClasses, rgbaTensor, readRGBA, HEAT_STOPS, CLASS_PALETTE } from './app/colorize.js';
+export type { HeatmapOptions, ClassColorOptions, BlendOptions, RGB } from './app/colorize.js';
+export { scoreMapPicture } from './app/render.js';
+export type { ScoreMapPictureOptions } from './app/render.js';
+export { tensorFromImage } from './app/image.js';
+export type { ImageSource, ImageTensorOptions, RGBAImage } from './app/image.js';
+export { slidingWindow } from './app/sliding_window.js';
+export type { SlidingWindowOptions } from './app/sliding_window.js';
+export { modelFromSpec, specOf, parseModelSpec } from './nn/spec.js';
+export type { ModelSpec, LayerSpec } from './nn/spec.js';
+export { ARCHITECTURES, FASHION_MNIST_CLASSES } from './app/architectures.js';

@@ -2,16 +2,18 @@
 // and the colouring kernels, against float64 references; the sliding-window baseline vs the
 // fully convolutional model.
 import fc from 'fast-check';
-import { Engine, OptionError, ShapeError } from '../src/index.js';
+import { AvgPool2d, Conv2d, Engine, Flatten, Linear, MaxPool2d, OptionError, ReLU, Sequential, ShapeError } from '../src/index.js';
 import { CLASS_PALETTE, HEAT_STOPS, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor, type RGB } from '../src/app/colorize.js';
 import { tensorFromImage } from '../src/app/image.js';
+import { slidingWindow } from '../src/app/sliding_window.js';
+import { modelFromSpec, parseModelSpec, specOf, type ModelSpec } from '../src/nn/spec.js';
 import { allClose, makeRng } from './reference.js';
 import { getEngine, RUNTIME } from './setup.js';
 import { deepEqual, ok, throws } from './assert.js';
 
 const SEED = 7031;
 
-function randomBytes(n: number, rng: () => number): Uint8Array {
+function randomBytes(n: number, rng: () => number): Uint8Array<ArrayBuffer> {
   return Uint8Array.from({ length: n }, () => Math.floor(rng() * 256));
 }
 
@@ -236,5 +238,140 @@ describe('app: colorize', () => {
     throws(() => colorizeClasses(classes, { palette: [] }), /palette must be a non-empty array/, OptionError);
     throws(() => colorizeClasses(classes, { palette: [[0, 0, 300]] }), /colour 0 must be \[r, g, b\] with each 0..255/, OptionError);
     throws(() => rgbaTensor(engine, 2, 2, new Uint8Array(15)), /2 x 2 RGBA needs 16 bytes, got 15/, ShapeError);
+  });
+});
+
+describe('app: slidingWindow', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  /** A small LeNet-like classifier for [2, 14, 13] crops: jump 4, no padding. */
+  function smallNet(seed: number): Sequential {
+    return new Sequential(engine, [
+      new Conv2d(2, 4, 3), new ReLU(), new MaxPool2d({ kernel: 2 }),
+      new Conv2d(4, 6, [3, 2]), new ReLU(), new AvgPool2d({ kernel: 2 }),
+      new Flatten(), new Linear(6 * 2 * 2, 5),
+    ], { seed });
+  }
+
+  it('equals the fully convolutional model on an image (batched, chunks of window rows and columns)', async () => {
+    const model = smallNet(11);
+    const trained: [number, number, number] = [2, 14, 13];
+    const fcn = model.toFullyConvolutional(trained);
+    const rng = makeRng(SEED + 6);
+    const [N, H, W] = [2, 27, 30];
+    const x = engine.tensor(Float32Array.from({ length: N * 2 * H * W }, () => rng() * 2 - 1), [N, 2, H, W]);
+    const dense = fcn.forward(x);
+    const exp = await dense.read();
+    for (const batch of [256, 7, 1]) {
+      const y = slidingWindow(model, x, trained, { batch });
+      deepEqual(y.shape, dense.shape, `batch ${batch}`);
+      deepEqual(y.shape, [N, 5, Math.floor((H - 14) / 4) + 1, Math.floor((W - 13) / 4) + 1]);
+      const err = allClose(await y.read(), exp);
+      ok(err === null, `batch ${batch}: ${err}`);
+      y.dispose();
+    }
+    ok(model.training, 'the model\'s mode is restored');
+    for (const t of [dense, x]) t.dispose();
+    fcn.dispose();
+    model.dispose();
+  });
+
+  it('another stride: each cell is the classifier on that crop (cut on the CPU)', async () => {
+    const model = smallNet(12).eval();
+    const rng = makeRng(SEED + 7);
+    const [H, W] = [19, 21];
+    const data = Float32Array.from({ length: 2 * H * W }, () => rng());
+    const x = engine.tensor(data, [1, 2, H, W]);
+    const y = slidingWindow(model, x, [2, 14, 13], { stride: [2, 3], batch: 4 });
+    deepEqual(y.shape, [1, 5, 3, 3]);
+    const got = await y.read();
+    for (const [i, j] of [[0, 0], [2, 1], [1, 2], [2, 2]] as const) {
+      const crop = new Float32Array(2 * 14 * 13);
+      for (let c = 0; c < 2; c++) for (let r = 0; r < 14; r++) crop.set(data.subarray((c * H + 2 * i + r) * W + 3 * j, (c * H + 2 * i + r) * W + 3 * j + 13), (c * 14 + r) * 13);
+      const cropTensor = engine.tensor(crop, [1, 2, 14, 13]);
+      const scores = model.forward(cropTensor);
+      const exp = await scores.read();
+      const cell = Array.from({ length: 5 }, (_, k) => got[(k * 3 + i) * 3 + j]!);
+      ok(allClose(cell, exp) === null, `cell ${i},${j}: ${cell} vs ${Array.from(exp)}`);
+      for (const t of [cropTensor, scores]) t.dispose();
+    }
+    for (const t of [x, y]) t.dispose();
+    model.dispose();
+  });
+
+  it('rejects images smaller than the crop, wrong channels, bad options', () => {
+    const model = smallNet(13);
+    throws(() => slidingWindow(model, engine.zeros([1, 2, 10, 20]), [2, 14, 13]), /x 10×20 is smaller than the crop 14×13/, ShapeError);
+    throws(() => slidingWindow(model, engine.zeros([1, 3, 20, 20]), [2, 14, 13]), /x has 3 channels, the classifier takes 2/, ShapeError);
+    throws(() => slidingWindow(model, engine.zeros([1, 2, 20, 20]), [2, 14, 13], { batch: 0 }), /batch must be an integer >= 1/, OptionError);
+    throws(() => slidingWindow(model, engine.zeros([1, 2, 20, 20]), [2, 14, 13], { strides: 2 } as never), /unknown option 'strides'/, OptionError);
+    throws(() => slidingWindow(model, engine.zeros([1, 2, 20, 20]), [2, 18, 13]), /36 features, but this Linear expects in = 24/, ShapeError);
+    model.dispose();
+  });
+});
+
+describe('app: model spec (JSON architecture)', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  const LENET: ModelSpec = {
+    inputShape: [1, 28, 28],
+    layers: [
+      { type: 'Conv2d', cin: 1, cout: 6, kernel: 5 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
+      { type: 'Conv2d', cin: 6, cout: 16, kernel: [5, 5], stride: 1, padding: 0, bias: false }, { type: 'ReLU' },
+      { type: 'LpPool2d', p: 2, kernel: 2, stride: 2 }, { type: 'Flatten' },
+      { type: 'Linear', in: 256, out: 120 }, { type: 'ReLU' }, { type: 'Linear', in: 120, out: 10, bias: false }, { type: 'Softmax' },
+    ],
+  };
+
+  it('builds the layers it names, and specOf gives the spec back', () => {
+    const model = modelFromSpec(engine, JSON.stringify(LENET), { seed: 1 });
+    deepEqual(model.namedParameters().map(([n, t]) => `${n}:${t.shape}`), ['0.weight:6,1,5,5', '0.bias:6', '3.weight:16,6,5,5', '7.weight:120,256', '7.bias:120', '9.weight:10,120']);
+    deepEqual(model.geometry([1, 28, 28]).outputShape, [10]);
+    const back = specOf(model, [1, 28, 28]);
+    deepEqual(back.layers[0], { type: 'Conv2d', cin: 1, cout: 6, kernel: 5 });
+    deepEqual(back.layers[3], { type: 'Conv2d', cin: 6, cout: 16, kernel: 5, stride: 1, padding: 0, bias: false });
+    deepEqual(specOf(modelFromSpec(engine, back)), { layers: back.layers });
+    const fcn = model.toFullyConvolutional([1, 28, 28]);
+    deepEqual(specOf(fcn).inputShape, [1, 28, 28]);
+    fcn.dispose();
+    model.dispose();
+  });
+
+  it('reads a training record (scripts/train.mjs) and the constructors\' field names', () => {
+    const record = {
+      name: 'lenet-max', epochsCompleted: 3,
+      architecture: { inputShape: [1, 28, 28], layers: [
+        { type: 'Conv2d', inChannels: 1, outChannels: 4, kernel: 5 }, { type: 'MaxPool2d', kernel: 4 }, { type: 'Flatten' },
+        { type: 'Linear', inFeatures: 144, outFeatures: 3 }] },
+      input: { channels: 1, size: [28, 28], mean: 0.286, std: 0.353 }, classes: ['a', 'b', 'c'],
+    };
+    const spec = parseModelSpec(JSON.stringify(record));
+    deepEqual(spec, {
+      inputShape: [1, 28, 28],
+      layers: [{ type: 'Conv2d', kernel: 5, cin: 1, cout: 4 }, { type: 'MaxPool2d', kernel: 4 }, { type: 'Flatten' }, { type: 'Linear', in: 144, out: 3 }],
+      classes: ['a', 'b', 'c'], mean: [0.286], std: [0.353],
+    });
+    const model = modelFromSpec(engine, spec);
+    deepEqual(model.geometry([1, 28, 28]).outputShape, [3]);
+    model.dispose();
+    throws(() => parseModelSpec({ layers: [{ type: 'Linear', in: 2, inFeatures: 2, out: 1 }] }), /gives both 'in' and 'inFeatures'/, OptionError);
+  });
+
+  it('names the field of a bad spec', () => {
+    throws(() => parseModelSpec('{"layers": ['), /not valid JSON/, OptionError);
+    throws(() => parseModelSpec({ layer: [] }), /unknown option 'layer' \(did you mean 'layers'\?\)/, OptionError);
+    throws(() => parseModelSpec({ layers: [{ type: 'Conv3d' }] }), /layers\[0\]\.type must be one of Conv2d, Linear/, OptionError);
+    throws(() => parseModelSpec({ layers: [{ type: 'ReLU' }, { type: 'Conv2d', cin: 1, cout: 2 }] }), /layers\[1\] \(Conv2d\) needs 'kernel'/, OptionError);
+    throws(() => parseModelSpec({ layers: [{ type: 'Linear', in: 2, out: 3, stride: 1 }] }), /layers\[0\] \(Linear\): unknown option 'stride'/, OptionError);
+    throws(() => parseModelSpec({ inputShape: [28, 28], layers: [] }), /inputShape must be \[C, H, W\]/, ShapeError);
+    throws(() => parseModelSpec({ layers: [], std: [0] }), /std must be a non-empty array of finite numbers > 0/, OptionError);
+    throws(() => modelFromSpec(engine, { layers: [{ type: 'Conv2d', cin: 1, cout: 2, kernel: 0 }] }), /layers\[0\]: .*kernel/, OptionError);
+    throws(() => modelFromSpec(engine, { inputShape: [1, 28, 28], layers: [{ type: 'Flatten' }, { type: 'Linear', in: 100, out: 2 }] }), /784 features, but this Linear expects in = 100/, ShapeError);
   });
 });
