@@ -12,6 +12,8 @@ const common = { bundle: true, format: 'esm', target: 'es2022', loader: { '.wgsl
 
 export async function buildLibrary() {
   await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', external: ['webgpu', 'node:*'], mainFields: ['module', 'main'] });
+  // Node-only entry (PNG/JPEG files, the CLI): the library plus pngjs and jpeg-js, kept out of dist/index.js.
+  await build({ ...common, entryPoints: ['src/node.ts'], outfile: 'dist/node.js', platform: 'node', packages: 'external' });
   if (!args.has('--no-types')) {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   }
