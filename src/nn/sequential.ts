@@ -218,25 +218,30 @@ export class Sequential {
     let current = x;
     // Whether backward reads any activation on current's buffer (views share a buffer).
     let currentNeeded = training && (this.layers[0]?.needsInput ?? false);
-    for (let i = 0; i < L; i++) {
-      const layer = this.layers[i]!;
-      const fuseRelu = !training && (layer instanceof Conv2d || layer instanceof Linear) && this.layers[i + 1] instanceof ReLU;
-      const out = layer.forward(current, training, fuseRelu ? 'relu' : undefined);
-      if (out.saved) owned.add(out.saved);
-      const y = out.y;
-      const shared = y.storage === current.storage;
-      if (!shared) {
-        owned.add(y);
-        if (!currentNeeded) owned.free(current);
-        currentNeeded = false;
+    try {
+      for (let i = 0; i < L; i++) {
+        const layer = this.layers[i]!;
+        const fuseRelu = !training && (layer instanceof Conv2d || layer instanceof Linear) && this.layers[i + 1] instanceof ReLU;
+        const out = layer.forward(current, training, fuseRelu ? 'relu' : undefined);
+        if (out.saved) owned.add(out.saved);
+        const y = out.y;
+        const shared = y.storage === current.storage;
+        if (!shared) {
+          owned.add(y);
+          if (!currentNeeded) owned.free(current);
+          currentNeeded = false;
+        }
+        if (fuseRelu) i++;
+        if (training) {
+          activations.push(y);
+          saved.push(out.saved ?? null);
+          currentNeeded ||= layer.needsOutput || (this.layers[i + 1]?.needsInput ?? false);
+        }
+        current = y;
       }
-      if (fuseRelu) i++;
-      if (training) {
-        activations.push(y);
-        saved.push(out.saved ?? null);
-        currentNeeded ||= layer.needsOutput || (this.layers[i + 1]?.needsInput ?? false);
-      }
-      current = y;
+    } catch (e) {
+      owned.freeAll(); // a failed forward leaves nothing allocated behind
+      throw e;
     }
     const result = owned.release(current);
     if (training) {
@@ -271,24 +276,29 @@ export class Sequential {
     let gradIndex = grads.length;
     const owned = new Ownership();
     let current = dy;
-    for (let i = L - 1; i >= 0; i--) {
-      const layer = this.layers[i]!;
-      const g = layer.backward(current, {
-        x: layer.needsInput ? tape.activations[i]! : null,
-        xShape: tape.shapes[i]!,
-        y: layer.needsOutput ? tape.activations[i + 1]! : null,
-        saved: tape.saved[i] ?? null,
-      });
-      gradIndex -= g.params.length;
-      g.params.forEach((p, k) => {
-        accumulate(grads[gradIndex + k]!, p);
-        p.dispose();
-      });
-      if (g.dx.storage !== current.storage) {
-        owned.add(g.dx);
-        owned.free(current);
+    try {
+      for (let i = L - 1; i >= 0; i--) {
+        const layer = this.layers[i]!;
+        const g = layer.backward(current, {
+          x: layer.needsInput ? tape.activations[i]! : null,
+          xShape: tape.shapes[i]!,
+          y: layer.needsOutput ? tape.activations[i + 1]! : null,
+          saved: tape.saved[i] ?? null,
+        });
+        gradIndex -= g.params.length;
+        g.params.forEach((p, k) => {
+          accumulate(grads[gradIndex + k]!, p);
+          p.dispose();
+        });
+        if (g.dx.storage !== current.storage) {
+          owned.add(g.dx);
+          owned.free(current);
+        }
+        current = g.dx;
       }
-      current = g.dx;
+    } catch (e) {
+      owned.freeAll();
+      throw e;
     }
     return L === 0 ? dy.reshape([...dy.shape]) : owned.release(current);
   }

@@ -42,8 +42,8 @@ export interface TilePlan {
 }
 
 /**
- * Splits the output of `model` for an input of `xShape` into tiles whose every activation fits
- * maxActivationBytes: halves the tile's longer side (in output cells) until the worst tile fits.
+ * Splits the output of `model` for an input of `xShape` into the fewest tiles whose every
+ * activation fits maxActivationBytes.
  */
 export function planTiles(model: Sequential, xShape: readonly number[], maxActivationBytes: number): TilePlan {
   const op = 'forwardTiled';
@@ -76,26 +76,51 @@ export function planTiles(model: Sequential, xShape: readonly number[], maxActiv
     if (end - start < minSize) start = Math.floor(Math.max(0, end - minSize) / jump) * jump;
     return { first, last, start, end };
   };
-  const largest = (rows: AxisTile, cols: AxisTile): number =>
-    Math.max(...model.shapesFor([N, C, rows.end - rows.start, cols.end - cols.start], op).slice(0, L).map(bytesOf));
-  // The worst tile of a size: one in the middle, not clipped by the image, unaligned by up to jump - 1.
-  const worst = (cells: number, axis: 0 | 1): AxisTile => {
+  const largestFor = (extentH: number, extentW: number): number =>
+    Math.max(...model.shapesFor([N, C, extentH, extentW], op).slice(0, L).map(bytesOf));
+  // The longest input window over the tiles of `cells` cells along an axis (windows only grow with cells).
+  const longest = (axis: 0 | 1, cells: number): number => {
     const total = axis === 0 ? outH : outW;
-    const mid = Math.floor((total - cells) / 2);
-    const a = axisPlan(axis, mid, mid + cells);
-    return { ...a, end: a.end + Math.min(g.jump[axis] - 1, (axis === 0 ? H : W) - a.end) };
-  };
-  let [tileH, tileW] = [outH, outW];
-  let need = largest(worst(tileH, 0), worst(tileW, 1));
-  while (need > maxActivationBytes) {
-    if (tileH === 1 && tileW === 1) {
-      throw new LimitError(`${op}: even a tile of one output cell needs an activation of ${need} bytes, over maxActivationBytes ${maxActivationBytes} ` +
-        `(input [${xShape.join(', ')}], receptive field ${g.receptiveField.join('×')})`);
+    let extent = 0;
+    for (let first = 0; first < total; first += cells) {
+      const t = axisPlan(axis, first, Math.min(total, first + cells));
+      extent = Math.max(extent, t.end - t.start);
     }
-    if (tileH >= tileW) tileH = Math.ceil(tileH / 2);
-    else tileW = Math.ceil(tileW / 2);
-    need = largest(worst(tileH, 0), worst(tileW, 1));
+    return extent;
+  };
+  // Tile sizes worth trying per axis: ceil(total / k) for k tiles, each distinct size once.
+  const sizes = (total: number): number[] => {
+    const out: number[] = [];
+    for (let k = 1; k <= total; k++) {
+      const cells = Math.ceil(total / k);
+      if (out[out.length - 1] !== cells) out.push(cells);
+    }
+    return out;
+  };
+  // Fewest tiles (then most cells per tile) whose worst tile fits the budget.
+  let best: { tileH: number; tileW: number; count: number; need: number } | null = null;
+  const widths = sizes(outW);
+  for (const tileH of sizes(outH)) {
+    const extentH = longest(0, tileH);
+    // Widths shrink along the list and the need with them: binary search the first that fits.
+    let lo = 0;
+    let hi = widths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (largestFor(extentH, longest(1, widths[mid]!)) <= maxActivationBytes) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo === widths.length) continue;
+    const tileW = widths[lo]!;
+    const count = Math.ceil(outH / tileH) * Math.ceil(outW / tileW);
+    if (!best || count < best.count) best = { tileH, tileW, count, need: largestFor(extentH, longest(1, tileW)) };
   }
+  if (!best) {
+    const need = largestFor(longest(0, 1), longest(1, 1));
+    throw new LimitError(`${op}: even a tile of one output cell needs an activation of ${need} bytes, over maxActivationBytes ${maxActivationBytes} ` +
+      `(input [${xShape.join(', ')}], receptive field ${g.receptiveField.join('×')})`);
+  }
+  const { tileH, tileW, need } = best;
   const tiles: TilePlan['tiles'] = [];
   for (let r0 = 0; r0 < outH; r0 += tileH) {
     const rows = axisPlan(0, r0, Math.min(outH, r0 + tileH));
