@@ -10,6 +10,7 @@ import { ok, equal } from './assert.js';
 interface PlacedItem { label: number; className: string; x: number; y: number; size: number; cx: number; cy: number }
 interface RunReport {
   trained: boolean; modelSource: string; padded: boolean; classes: string[]; width: number; height: number; labelScale: number;
+  imageWidth: number; imageHeight: number;
   scoreShape: [number, number, number]; jump: [number, number]; offset: [number, number];
   fcnMs: number; slidingMs: number | null; windows: number; layers: { name: string; ms: number }[];
   labels: number[]; fcnCells: number[]; slidingCells: number[] | null;
@@ -21,6 +22,7 @@ interface DemoHook {
   run(): Promise<RunReport | null>;
   models(): string[];
   useModel(name: string): Promise<RunReport | null>;
+  items(): PlacedItem[];
   report(): RunReport | null;
   playground(): Promise<{ sizeText: string; convShape: number[] | null; poolShape: number[] | null; error: string | null }>;
   problem(): { kind: string | null; text: string };
@@ -29,6 +31,8 @@ interface DemoHook {
 type DemoWindow = Window & { fullconvDemo: DemoHook };
 
 const root = process.cwd();
+/** Items of 28–32 px (a trained model saw 28), few enough that the sliding window stays quick on SwiftShader. */
+const COLLAGE = { seed: '7', width: '168', height: '112', count: '8', minSize: '28', maxSize: '32' };
 const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(root, file)).href)) as T;
 
 /** What `npm run demo` offers: demo/models/NAME.json with NAME.safetensors beside it. */
@@ -54,6 +58,11 @@ describe('demo: the GPU demo page', function () {
   let server: { close(): void };
   let url: string;
   let page: Page;
+  // Every trained model the page offers (demo/models/NAME.json + NAME.safetensors); without any,
+  // the untrained fallback, whose classes are arbitrary: then only the agreement with the sliding
+  // window and the placement of the map over the image can be checked.
+  const trained = trainedModels();
+  const models = trained.length > 0 ? trained : ['untrained'];
 
   before(async function () {
     this.timeout(60_000);
@@ -65,7 +74,8 @@ describe('demo: the GPU demo page', function () {
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 1000 });
     page.on('pageerror', (e) => console.log(`  [demo page error] ${e instanceof Error ? e.message : String(e)}`));
-    await page.goto(`${url}/`);
+    // The first collage comes from the URL, so the page's first run is the first check's.
+    await page.goto(`${url}/?${new URLSearchParams({ model: models[0]!, ...COLLAGE })}`);
     await page.waitForFunction(() => 'fullconvDemo' in window, { timeout: 30_000 });
     await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.ready);
   });
@@ -75,19 +85,15 @@ describe('demo: the GPU demo page', function () {
     server?.close();
   });
 
-  // Every trained model the page offers (demo/models/NAME.json + NAME.safetensors); without any,
-  // the untrained fallback, whose classes are arbitrary: then only the agreement with the sliding
-  // window and the placement of the map over the image can be checked.
-  const trained = trainedModels();
-  const models = trained.length > 0 ? trained : ['untrained'];
   models.forEach((name, index) => {
     it(`classifies a collage with known items fully convolutionally, agreeing with the sliding window (${name})`, async () => {
       const offered = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.models());
       ok(offered.includes(name), `the page offers ${offered.join(', ')}, not ${name}`);
-      await page.evaluate((n) => (window as unknown as DemoWindow).fullconvDemo.useModel(n), name);
-      const items = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.collage(7, { width: 168, height: 112, count: 8, minSize: 28, maxSize: 32 }));
-      const r = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.report());
+      const r = await page.evaluate((n) => (window as unknown as DemoWindow).fullconvDemo.useModel(n), name);
+      const items = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.items());
       ok(r, `no run report; the page says: ${JSON.stringify(await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.problem()))}`);
+      equal(`${r.imageWidth}x${r.imageHeight}`, `${COLLAGE.width}x${COLLAGE.height}`, 'the collage from the URL');
+      ok(items.every((it) => it.size >= 28 && it.size <= 32), 'item sizes from the URL');
       equal(r.trained, name !== 'untrained', `${name}: trained weights`);
       ok(items.length >= 6, `the collage placed only ${items.length} items`);
       equal(r.labelScale, 1, 'a small image gets a label per pixel');

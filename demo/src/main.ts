@@ -323,6 +323,8 @@ async function boot(): Promise<void> {
   const modelPicker = $<HTMLSelectElement>('model-picker');
   for (const name of await listModels()) modelPicker.add(new Option(name, name));
   modelPicker.add(new Option('untrained (random weights)', UNTRAINED));
+  const askedModel = new URLSearchParams(location.search).get('model');
+  if (askedModel && [...modelPicker.options].some((o) => o.value === askedModel)) modelPicker.value = askedModel;
   const missing = webgpuMissingMessage();
   if (!missing) {
     try {
@@ -336,8 +338,26 @@ async function boot(): Promise<void> {
     $('adapter').textContent = 'no WebGPU in this browser';
   }
   wireControls();
-  input.collage(Number($<HTMLInputElement>('collage-seed').value));
+  const first = initialCollage();
+  input.collage(first.seed, first.options);
   await refresh();
+}
+
+/** The first collage: ?seed=&width=&height=&count=&minSize=&maxSize= (links and tests), else seed 1 at the default size. */
+function initialCollage(): { seed: number; options: Partial<CollageOptions> } {
+  const params = new URLSearchParams(location.search);
+  const number = (name: string): number | undefined => {
+    const v = Number(params.get(name) ?? NaN);
+    return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  };
+  const seed = number('seed') ?? 1;
+  $<HTMLInputElement>('collage-seed').value = String(seed);
+  const options: Partial<CollageOptions> = {};
+  for (const key of ['width', 'height', 'count', 'minSize', 'maxSize'] as const) {
+    const v = number(key);
+    if (v !== undefined && v > 0) options[key] = v;
+  }
+  return { seed, options };
 }
 
 const ready = boot();
@@ -358,10 +378,14 @@ const hook = {
   /** The model names the picker offers ('untrained' last). */
   models: (): string[] => [...$<HTMLSelectElement>('model-picker').options].map((o) => o.value),
   /** Switches to a model and runs it on the current image. */
-  useModel(name: string): Promise<RunReport | null> {
-    $<HTMLSelectElement>('model-picker').value = name;
+  async useModel(name: string): Promise<RunReport | null> {
+    const picker = $<HTMLSelectElement>('model-picker');
+    if (picker.value === name && state.model && lastReport) return lastReport;
+    picker.value = name;
     return switchModel();
   },
+  /** The items of the collage on show (empty for uploads and drawings). */
+  items: (): PlacedItem[] => input.items,
   report: (): RunReport | null => lastReport,
   playground: (): Promise<PlaygroundResult> => playground.update(),
   problem: (): { kind: string | null; text: string } => ({ kind: banner.kind, text: $('problem').textContent ?? '' }),

@@ -1,6 +1,6 @@
 // The demo's classifier: trained weights from demo/models/ when they are there, else the same kind
 // of network with fresh random weights (said plainly on the page). Both become fully convolutional.
-import { Conv2d, modelFromSpec, type Engine, type ModelGeometry, type ModelSpec, type Sequential } from './lib.js';
+import { ARCHITECTURES, Conv2d, modelFromSpec, type Engine, type ModelGeometry, type Sequential } from './lib.js';
 
 export interface DemoModel {
   /** The classifier as trained, on [C, H, W] crops. */
@@ -22,16 +22,6 @@ export interface DemoModel {
 
 /** The seed of the untrained fallback, so its answers are the same on every load. */
 const RANDOM_SEED = 20240607;
-
-/** A LeNet-like classifier without padding, so fully convolutional and sliding-window scores agree exactly. */
-export const UNTRAINED_SPEC: ModelSpec = {
-  inputShape: [1, 28, 28],
-  layers: [
-    { type: 'Conv2d', cin: 1, cout: 8, kernel: 5 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
-    { type: 'Conv2d', cin: 8, cout: 16, kernel: 5 }, { type: 'ReLU' }, { type: 'MaxPool2d', kernel: 2 },
-    { type: 'Flatten' }, { type: 'Linear', in: 16 * 4 * 4, out: 64 }, { type: 'ReLU' }, { type: 'Linear', in: 64, out: 10 },
-  ],
-};
 
 export function finishModel(classifier: Sequential, fields: Omit<DemoModel, 'classifier' | 'fcn' | 'geometryFor' | 'padded'>): DemoModel {
   classifier.eval();
@@ -56,13 +46,15 @@ function hasPadding(layer: Conv2d): boolean {
 }
 
 export function untrainedModel(engine: Engine, classes: string[]): DemoModel {
-  return finishModel(modelFromSpec(engine, UNTRAINED_SPEC, { seed: RANDOM_SEED }), {
-    inputShape: [1, 28, 28],
-    classes,
+  // The network scripts/train.mjs trains (LeNet-style, no padding), with torch's initial weights.
+  const spec = ARCHITECTURES.lenet!;
+  return finishModel(modelFromSpec(engine, spec, { seed: RANDOM_SEED }), {
+    inputShape: spec.inputShape ?? [1, 28, 28],
+    classes: spec.classes ?? classes,
     trained: false,
-    mean: 0,
-    std: 1,
-    source: `random weights (seed ${RANDOM_SEED})`,
+    mean: spec.mean?.[0] ?? 0,
+    std: spec.std?.[0] ?? 1,
+    source: `the LeNet architecture with random weights (seed ${RANDOM_SEED})`,
   });
 }
 
