@@ -20,6 +20,7 @@ describe('fcn: fully convolutional conversion', () => {
   it('on the training size the converted LeNet gives the classifier logits as [N, K, 1, 1]; parameters are shared views', async () => {
     const { model } = lenet(engine, 71);
     const fcn = model.toFullyConvolutional([1, 28, 28]);
+    equal(fcn.training, false, 'made for inference: starts in eval mode');
     deepEqual(fcn.namedParameters().map(([n, t]) => [n, t.shape]), [
       ['0.weight', [6, 1, 5, 5]], ['0.bias', [6]], ['3.weight', [16, 6, 5, 5]], ['3.bias', [16]],
       ['6.weight', [120, 16, 4, 4]], ['6.bias', [120]], ['8.weight', [84, 120, 1, 1]], ['8.bias', [84]],

@@ -313,7 +313,9 @@ export class Sequential {
   /**
    * The same network as a fully convolutional one: Flatten + Linear becomes a Conv2d whose kernel
    * is the spatial size left at the Flatten for a [C, H, W] training input; later Linear layers
-   * become 1×1 Conv2d. Its parameters are reshaped views of this model's (shared storage).
+   * become 1×1 Conv2d. Its parameters are reshaped views of this model's (shared storage). It
+   * starts in eval mode, as it is made for dense inference (activations freed as it goes, Conv2d +
+   * ReLU fused, big images tiled); call .train() on it to backpropagate through it.
    */
   toFullyConvolutional(trainedInputShape: [number, number, number]): Sequential {
     const op = 'toFullyConvolutional';
@@ -322,8 +324,7 @@ export class Sequential {
     const layers = convertToFullyConvolutional(this.layers, shapes);
     const model = new Sequential(this.engine, layers);
     model.minInputShape = [...trainedInputShape] as [number, number, number];
-    model.training = this.training;
-    return model;
+    return model.eval();
   }
 
   /** Frees the parameters (views only drop themselves), gradients and kept activations. */
