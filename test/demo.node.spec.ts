@@ -5,7 +5,10 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
-import { ok, equal } from './assert.js';
+import fc from 'fast-check';
+import { ok, equal, deepEqual } from './assert.js';
+import { axisSize, convFormulaText, receptiveField } from '../demo/src/playground-math.js';
+import { DEFAULT_COLLAGE, planCollage } from '../demo/src/collage.js';
 
 interface PlacedItem { label: number; className: string; x: number; y: number; size: number; cx: number; cy: number }
 interface RunReport {
@@ -194,6 +197,48 @@ describe('demo: the GPU demo page', function () {
       ok(size.includes('formula only'), `the playground still does the arithmetic: ${size}`);
     } finally {
       await bare.close();
+    }
+  });
+});
+
+describe('demo: playground arithmetic and collages (no browser)', () => {
+  it("axisSize is API.md's floor((in + 2p - d(k - 1) - 1) / s) + 1 on random settings", () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 4 }),
+      (size, kernel, stride, padding, dilation) => {
+        const span = size + 2 * padding - dilation * (kernel - 1) - 1;
+        const expected = span < 0 ? null : Math.floor(span / stride) + 1;
+        equal(axisSize(size, kernel, stride, padding, dilation).out, expected, `in ${size} k${kernel} s${stride} p${padding} d${dilation}`);
+      },
+    ), { seed: 9, numRuns: 500 });
+  });
+
+  it("writes the lecture's formula with the numbers, and the receptive field of conv then pool", () => {
+    const conv = { kernel: 3, stride: 1, padding: 1, dilation: 1, inChannels: 1, outChannels: 1 };
+    equal(convFormulaText('W', 32, conv), 'Wout = (32 − 3 + 2·1)/1 + 1 = 32');
+    ok(convFormulaText('W', 7, { ...conv, kernel: 3, stride: 3, padding: 0 }).includes('(7 − 3 + 2·0)/3 + 1 = 2.33 → ⌊·⌋ = 2'), 'a stride that does not fit');
+    ok(convFormulaText('W', 4, { ...conv, kernel: 7, padding: 1 }).includes('larger than the padded input (6)'), 'a kernel that does not fit');
+    // Two 3×3 convs see 5×5; here conv 3×3 s1 then a 2/2 pool: 3 + (2 − 1)·1 = 4, jump 2.
+    const rf = receptiveField(conv, { mode: 'max', size: 2, stride: 2 });
+    deepEqual([rf.size, rf.jump], [4, 2]);
+    const dilated = receptiveField({ ...conv, kernel: 3, dilation: 2, stride: 2 }, { mode: 'avg', size: 3, stride: 1 });
+    deepEqual([dilated.size, dilated.jump], [5 + 2 * 2, 2]);
+  });
+
+  it('places collage items deterministically, inside the picture and apart', () => {
+    const index = { sprite: '', tileHeight: 28, tileWidth: 28, perClass: 10, classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] };
+    for (const seed of [1, 2, 7, 123]) {
+      const items = planCollage(seed, index, DEFAULT_COLLAGE);
+      deepEqual(planCollage(seed, index, DEFAULT_COLLAGE), items, 'the same seed, the same collage');
+      ok(items.length >= 8, `seed ${seed} placed ${items.length} items`);
+      for (const [i, a] of items.entries()) {
+        ok(a.x >= 0 && a.y >= 0 && a.x + a.size <= DEFAULT_COLLAGE.width && a.y + a.size <= DEFAULT_COLLAGE.height, `item ${i} inside`);
+        ok(a.size >= DEFAULT_COLLAGE.minSize && a.size <= DEFAULT_COLLAGE.maxSize && a.sample < 10 && a.label < 10, `item ${i} size and sprite cell`);
+        for (const b of items.slice(i + 1)) {
+          const apart = a.x + a.size + DEFAULT_COLLAGE.gap <= b.x || b.x + b.size + DEFAULT_COLLAGE.gap <= a.x || a.y + a.size + DEFAULT_COLLAGE.gap <= b.y || b.y + b.size + DEFAULT_COLLAGE.gap <= a.y;
+          ok(apart, `items overlap: ${JSON.stringify([a, b])}`);
+        }
+      }
     }
   });
 });

@@ -1,25 +1,4 @@
-// Canvas drawing for maps: single-channel planes to pixels, class colours, a heat ramp.
-
-/** Ten distinguishable class colours (Tableau 10), RGB. */
-export const CLASS_COLORS: readonly [number, number, number][] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
-];
-
-export function cssColor(rgb: readonly [number, number, number]): string {
-  return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
-}
-
-/** A perceptual dark-to-bright ramp (approximates inferno) for t in [0, 1]. */
-export function heatColor(t: number): [number, number, number] {
-  const stops: [number, number, number][] = [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]];
-  const x = Math.min(1, Math.max(0, t)) * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = stops[i]!;
-  const b = stops[i + 1]!;
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
+// Canvas drawing for maps: single-channel planes to pixels, and canvases back to gray levels.
 
 export function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
   const ctx = canvas.getContext('2d', { willReadFrequently: true });

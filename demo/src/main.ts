@@ -5,7 +5,7 @@ import { renderActivations } from './activations.js';
 import type { CollageOptions, PlacedItem, SpriteIndex } from './collage.js';
 import { context2d } from './draw.js';
 import { ProblemBanner, classify, webgpuMissingMessage } from './errors-ui.js';
-import { compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWindow, softmaxCells, warmUp, type ScoreMap } from './fcn.js';
+import { argmaxCells, compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWindow, softmaxCells, warmUp, type ScoreMap } from './fcn.js';
 import { drawOverlay, formatMs, renderLegend, renderTimings, type Overlay, type ViewSettings } from './fcn-view.js';
 import { ImageInput } from './image-input.js';
 import { disposeModel, type DemoModel } from './model.js';
@@ -176,7 +176,7 @@ async function runModels(): Promise<RunReport | null> {
       scoreShape: [fcn.K, fcn.h, fcn.w],
       jump: geometry.jump, offset: geometry.offset, fcnMs: fcn.ms, slidingMs: sliding?.ms ?? null, windows,
       layers: byLayer.layers, labels: Array.from(overlay.labels),
-      fcnCells: Array.from(cellLabels(fcn)), slidingCells: sliding ? Array.from(cellLabels(sliding)) : null,
+      fcnCells: Array.from(argmaxCells(fcn)), slidingCells: sliding ? Array.from(argmaxCells(sliding)) : null,
       maxAbsDiff: cmp?.maxAbsDiff ?? null, maxAbsScore: cmp?.maxAbsScore ?? 0, agreement: cmp?.agreement ?? null,
     };
   } finally {
@@ -211,17 +211,6 @@ const redrawOnce = coalesced(lock, async (): Promise<void> => {
 
 function redrawOverlays(): void {
   redrawOnce().catch(showError);
-}
-
-function cellLabels(s: ScoreMap): Int32Array {
-  const out = new Int32Array(s.h * s.w);
-  const cells = s.h * s.w;
-  for (let c = 0; c < cells; c++) {
-    let best = 0;
-    for (let k = 1; k < s.K; k++) if (s.data[k * cells + c]! > s.data[best * cells + c]!) best = k;
-    out[c] = best;
-  }
-  return out;
 }
 
 function writeSummaries(model: DemoModel, fcn: ScoreMap, sliding: ScoreMap | null, cmp: ReturnType<typeof compareScoreMaps> | null): void {
