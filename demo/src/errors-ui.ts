@@ -1,6 +1,6 @@
 // What the page says when the GPU cannot do what was asked: no WebGPU, an image over the
 // device's limits (LimitError), a lost device (DeviceLostError, with a retry that builds a new engine).
-import { DeviceLostError, FullconvError, LimitError } from './lib.js';
+import { DeviceLostError, FullconvError, LimitError } from '../../src/index.js';
 
 export type ProblemKind = 'no-webgpu' | 'limit' | 'device-lost' | 'other';
 

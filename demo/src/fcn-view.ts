@@ -3,7 +3,7 @@
 import {
   CLASS_PALETTE, HEAT_STOPS, argmaxChannels, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor, upsampleScoreMap,
   type Engine, type ModelGeometry, type Tensor,
-} from './lib.js';
+} from '../../src/index.js';
 import { context2d } from './draw.js';
 import type { PlacedItem } from './collage.js';
 import type { LayerTiming, ScoreMap } from './fcn.js';

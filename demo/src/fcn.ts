@@ -1,6 +1,6 @@
 // The two ways to classify every window of an image: the fully convolutional model in one pass,
 // timed per layer and in total, and the original classifier on every crop (sliding window).
-import { slidingWindow, type Engine, type Sequential, type Tensor } from './lib.js';
+import { slidingWindow, type Engine, type Sequential, type Tensor } from '../../src/index.js';
 import type { DemoModel } from './model.js';
 
 export interface LayerTiming {

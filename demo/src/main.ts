@@ -1,6 +1,6 @@
 // The demo page: wires the image input, the fully convolutional run against the sliding window,
 // the activation maps and the convolution playground, and exposes window.fullconvDemo for tests.
-import { createEngine, tensorFromImage, type Engine, type ModelGeometry } from './lib.js';
+import { createEngine, tensorFromImage, type Engine, type ModelGeometry } from '../../src/index.js';
 import { renderActivations } from './activations.js';
 import type { CollageOptions, PlacedItem, SpriteIndex } from './collage.js';
 import { context2d } from './draw.js';

@@ -2,7 +2,7 @@
 // NAME.safetensors beside them in dist/models.json at build time (a static server cannot list a
 // folder). NAME.json is scripts/train.mjs's record (architecture, input mean/std, classes, test
 // accuracy), which parseModelSpec reads. Without one the page runs untrained weights, and says so.
-import { loadSafetensors, modelFromSpec, parseModelSpec, type Engine } from './lib.js';
+import { loadSafetensors, modelFromSpec, parseModelSpec, type Engine } from '../../src/index.js';
 import { finishModel, untrainedModel, type DemoModel } from './model.js';
 
 /** The picker's value for the untrained fallback. */

@@ -1,6 +1,6 @@
 // The demo's classifier: trained weights from demo/models/ when they are there, else the same kind
 // of network with fresh random weights (said plainly on the page). Both become fully convolutional.
-import { ARCHITECTURES, Conv2d, modelFromSpec, type Engine, type ModelGeometry, type Sequential } from './lib.js';
+import { ARCHITECTURES, Conv2d, modelFromSpec, type Engine, type ModelGeometry, type Sequential } from '../../src/index.js';
 
 export interface DemoModel {
   /** The classifier as trained, on [C, H, W] crops. */

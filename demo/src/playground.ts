@@ -1,6 +1,6 @@
 // Convolution playground: one filter over the current image, then a pool, with the shape
 // arithmetic, parameter count and receptive field written out and the GPU's answer beside it.
-import { avgPool2d, conv2d, lpPool2d, maxPool2d, type Engine, type Tensor } from './lib.js';
+import { avgPool2d, conv2d, lpPool2d, maxPool2d, type Engine, type Tensor } from '../../src/index.js';
 import { drawPlane } from './draw.js';
 import type { GrayImage } from './image-input.js';
 import { coalesced, type GpuLock } from './gpu-lock.js';
