@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { Adam, AdamW, Engine, OptionError, SGD, ShapeError, Tensor } from '../src/index.js';
+import {
+  Adam, AdamW, Conv2d, Engine, Flatten, Linear, LpPool2d, MaxPool2d, OptionError, ReLU, SGD, Sequential, ShapeError, Tensor, softmaxCrossEntropy,
+} from '../src/index.js';
 import * as ref from './reference.js';
 import { getEngine } from './setup.js';
 import { ok, equal, throws } from './assert.js';
@@ -115,5 +117,156 @@ describe('train: optimizers', () => {
     sgd.lr = Number.NaN;
     throws(() => sgd.step(), /lr must be a finite number >= 0, got NaN/, OptionError);
     [p, g, other].forEach((t) => t.dispose());
+  });
+});
+
+// ---------------------------------------------------------------- training steps through Sequential
+
+type Pool = 'max' | 'l2';
+
+/** A tiny LeNet: conv 3×3 pad 1, ReLU, 2×2 pool (max or L2), Flatten, Linear, ReLU, Linear. */
+function tinyNet(engine: Engine, pool: Pool, seed: number, C = 2, H = 7, W = 6, K = 4): Sequential {
+  const pooled = 3 * Math.floor(H / 2) * Math.floor(W / 2);
+  return new Sequential(engine, [
+    new Conv2d(C, 3, 3, { padding: 1 }), new ReLU(),
+    pool === 'max' ? new MaxPool2d({ kernel: 2, stride: 2 }) : new LpPool2d({ p: 2, kernel: 2, stride: 2 }),
+    new Flatten(), new Linear(pooled, 5), new ReLU(), new Linear(5, K),
+  ], { seed });
+}
+
+const CONV = { stride: [1, 1] as ref.Pair, pad: [1, 1, 1, 1] as ref.Pad4, dilation: [1, 1] as ref.Pair, groups: 1 };
+const FC = { stride: [1, 1] as ref.Pair, pad: [0, 0, 0, 0] as ref.Pad4, dilation: [1, 1] as ref.Pair, groups: 1 };
+const POOL = { kernel: [2, 2] as ref.Pair, stride: [2, 2] as ref.Pair, pad: [0, 0, 0, 0] as ref.Pad4 };
+
+const as4 = (a: ref.RefArray): ref.RefArray => ({ shape: [a.shape[0]!, a.shape.slice(1).reduce((p, q) => p * q, 1), 1, 1], data: a.data });
+const reshaped = (a: ref.RefArray, shape: number[]): ref.RefArray => ({ shape, data: a.data });
+
+/** The same network in float64 from test/reference.ts: loss and every parameter's gradient, in parameters() order. */
+function referenceStep(x: ref.RefArray, labels: Int32Array, p: ref.RefArray[], pool: Pool): { loss: number; grads: ref.RefArray[] } {
+  const [w1, b1, w2, b2, w3, b3] = p as [ref.RefArray, ref.RefArray, ref.RefArray, ref.RefArray, ref.RefArray, ref.RefArray];
+  const c1 = ref.conv2d(x, w1, b1, CONV);
+  const r1 = ref.relu(c1);
+  const maxPooled = pool === 'max' ? ref.maxPool2d(r1, POOL) : null;
+  const p1 = maxPooled ? maxPooled.output : ref.lpPool2d(r1, { p: 2, ...POOL });
+  const f = as4(p1);
+  const w2as4 = reshaped(w2, [w2.shape[0]!, w2.shape[1]!, 1, 1]);
+  const w3as4 = reshaped(w3, [w3.shape[0]!, w3.shape[1]!, 1, 1]);
+  const h = ref.conv2d(f, w2as4, b2, FC);
+  const r2 = ref.relu(h);
+  const logits = ref.conv2d(r2, w3as4, b3, FC);
+  const { loss, dLogits } = ref.softmaxCrossEntropy(reshaped(logits, [logits.shape[0]!, logits.shape[1]!]), labels);
+  const dl = as4(dLogits);
+  const dw3 = ref.conv2dGradWeight(dl, r2, w3as4.shape, FC);
+  const db3 = ref.conv2dGradBias(dl);
+  const dr2 = ref.conv2dGradInput(dl, w3as4, r2.shape, FC);
+  const dh = ref.reluGrad(dr2, h);
+  const dw2 = ref.conv2dGradWeight(dh, f, w2as4.shape, FC);
+  const db2 = ref.conv2dGradBias(dh);
+  const dp1 = reshaped(ref.conv2dGradInput(dh, w2as4, f.shape, FC), p1.shape);
+  const dr1 = maxPooled ? ref.maxPool2dGrad(dp1, maxPooled.indices, r1.shape) : ref.lpPool2dGrad(dp1, r1, p1, { p: 2, ...POOL });
+  const dc1 = ref.reluGrad(dr1, c1);
+  const dw1 = ref.conv2dGradWeight(dc1, x, w1.shape, CONV);
+  const db1 = ref.conv2dGradBias(dc1);
+  return { loss, grads: [dw1, db1, reshaped(dw2, w2.shape), db2, reshaped(dw3, w3.shape), db3] };
+}
+
+async function readParameters(model: Sequential): Promise<ref.RefArray[]> {
+  const values = await Promise.all(model.parameters().map((t) => t.read()));
+  return values.map((v, i) => ref.fromValues([...model.parameters()[i]!.shape], v));
+}
+
+/** One training step: forward, loss, backward, optimizer step; the loss tensor is the caller's. */
+function trainStep(model: Sequential, optimizer: SGD | Adam, x: Tensor, labels: Int32Array): Tensor {
+  const logits = model.forward(x);
+  const { loss, dLogits } = softmaxCrossEntropy(logits, labels);
+  model.zeroGrad();
+  model.backward(dLogits).dispose();
+  optimizer.step();
+  [logits, dLogits].forEach((t) => t.dispose());
+  return loss;
+}
+
+/** 4 classes of 8×8 images: a bright 3×3 blob in one quadrant (the class) on noise. */
+function syntheticSet(count: number, rng: () => number): { x: Float32Array; labels: Int32Array } {
+  const x = new Float32Array(count * 64);
+  const labels = new Int32Array(count);
+  for (let n = 0; n < count; n++) {
+    const label = n % 4;
+    labels[n] = label;
+    for (let i = 0; i < 64; i++) x[n * 64 + i] = 0.3 * rng();
+    const top = (label >> 1) * 4 + Math.floor(rng() * 2);
+    const left = (label & 1) * 4 + Math.floor(rng() * 2);
+    for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) x[n * 64 + (top + dy) * 8 + left + dx] += 1;
+  }
+  return { x, labels };
+}
+
+describe('train: steps through Sequential', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await getEngine();
+  });
+
+  for (const pool of ['max', 'l2'] as const) {
+    it(`one SGD step of a tiny LeNet (${pool} pool): loss, every parameter gradient and update match float64`, async () => {
+      const rng = ref.makeRng(pool === 'max' ? 21 : 22);
+      const N = 3;
+      const x = ref.randomArray([N, 2, 7, 6], rng, -1, 1);
+      const labels = Int32Array.from({ length: N }, () => Math.floor(rng() * 4));
+      const model = tinyNet(engine, pool, 5);
+      const before = await readParameters(model);
+      const exp = referenceStep(ref.fromValues(x.shape, Float32Array.from(x.data)), labels, before, pool);
+      const lr = 0.1;
+      const sgd = new SGD(model, { lr });
+      const xt = engine.tensor(Float32Array.from(x.data), x.shape);
+      const loss = trainStep(model, sgd, xt, labels);
+      expectClose(await loss.read(), [exp.loss], 'loss');
+      const grads = await Promise.all(model.gradients().map((g) => g.read()));
+      const names = model.namedParameters().map(([name]) => name);
+      grads.forEach((g, i) => expectClose(g, exp.grads[i]!.data, `gradient of ${names[i]}`));
+      const after = await readParameters(model);
+      after.forEach((p, i) => expectClose(p.data, before[i]!.data.map((v, k) => v - lr * exp.grads[i]!.data[k]!), `${names[i]} after the step`));
+      [xt, loss].forEach((t) => t.dispose());
+      model.dispose();
+      sgd.dispose();
+    });
+  }
+
+  it('the loss falls on a small synthetic set within 40 Adam steps', async () => {
+    const rng = ref.makeRng(31);
+    const { x, labels } = syntheticSet(32, rng);
+    const model = tinyNet(engine, 'max', 6, 1, 8, 8, 4);
+    const adam = new Adam(model, { lr: 0.01 });
+    const xt = engine.tensor(x, [32, 1, 8, 8]);
+    const losses: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      const loss = trainStep(model, adam, xt, labels);
+      if (step === 0 || step === 39) losses.push((await loss.read())[0]!);
+      loss.dispose();
+    }
+    ok(losses[0]! > 1.2, `a fresh 4-class net starts near ln 4 = 1.39, got ${losses[0]}`);
+    ok(losses[1]! < 0.3 * losses[0]!, `the loss fell from ${losses[0]} to ${losses[1]}: expected below 30% of the start`);
+    xt.dispose();
+    model.dispose();
+    adam.dispose();
+  });
+
+  it('the same seed gives the same parameters after training (a different seed does not)', async () => {
+    const rng = ref.makeRng(41);
+    const { x, labels } = syntheticSet(16, rng);
+    const xt = engine.tensor(x, [16, 1, 8, 8]);
+    const run = async (seed: number): Promise<ref.RefArray[]> => {
+      const model = tinyNet(engine, 'l2', seed, 1, 8, 8, 4);
+      const adam = new Adam(model, { lr: 0.01 });
+      for (let step = 0; step < 5; step++) trainStep(model, adam, xt, labels).dispose();
+      const params = await readParameters(model);
+      model.dispose();
+      adam.dispose();
+      return params;
+    };
+    const [a, b, c] = [await run(9), await run(9), await run(10)];
+    a.forEach((p, i) => expectClose(b[i]!.data, p.data, `parameter ${i}, same seed`));
+    ok(a.some((p, i) => ref.allClose(c[i]!.data, p.data) !== null), 'a different seed should give different parameters');
+    xt.dispose();
   });
 });
