@@ -2,7 +2,15 @@
 import { drawPlane } from './draw.js';
 import type { ActivationSnapshot } from './fcn.js';
 
-export function renderActivations(root: HTMLElement, input: { data: Float32Array; width: number; height: number } | null, snapshots: readonly ActivationSnapshot[]): void {
+export interface NetworkInput {
+  data: Float32Array;
+  width: number;
+  height: number;
+  mean: number;
+  std: number;
+}
+
+export function renderActivations(root: HTMLElement, input: NetworkInput | null, snapshots: readonly ActivationSnapshot[]): void {
   const blocks: HTMLElement[] = [];
   const block = (title: string, planes: HTMLCanvasElement[]): void => {
     const div = document.createElement('div');
@@ -19,7 +27,8 @@ export function renderActivations(root: HTMLElement, input: { data: Float32Array
     const c = document.createElement('canvas');
     c.className = 'pixelated';
     drawPlane(c, input.data, input.width, input.height);
-    block(`input [1, 1, ${input.height}, ${input.width}] as the network sees it`, [c]);
+    const normalised = input.mean !== 0 || input.std !== 1 ? `, normalised as in training: (x − ${input.mean}) / ${input.std}` : '';
+    block(`input [1, 1, ${input.height}, ${input.width}] as the network sees it${normalised}`, [c]);
   }
   for (const s of snapshots) {
     const H = s.shape.length === 4 ? s.shape[2]! : 1;

@@ -2,7 +2,7 @@
 // the activation maps and the convolution playground, and exposes window.fullconvDemo for tests.
 import { createEngine, tensorFromImage, type Engine, type ModelGeometry } from '../../src/index.js';
 import { renderActivations } from './activations.js';
-import type { CollageOptions, PlacedItem, SpriteIndex } from './collage.js';
+import { DEFAULT_COLLAGE, type CollageOptions, type PlacedItem, type SpriteIndex } from './collage.js';
 import { context2d } from './draw.js';
 import { ProblemBanner, classify, webgpuMissingMessage } from './errors-ui.js';
 import { argmaxCells, compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWindow, softmaxCells, warmUp, type ScoreMap } from './fcn.js';
@@ -163,7 +163,9 @@ async function runModels(): Promise<RunReport | null> {
     const geometry = model.geometryFor(input.height, input.width);
     const windows = fcn.h * fcn.w;
     const sliding = windows <= MAX_WINDOWS[engine.adapterInfo.kind] ? await runSlidingWindow(model, x) : null;
-    const inputPlane = x.size <= 16 * 1024 * 1024 ? { data: (await x.read()) as Float32Array, width: input.width, height: input.height } : null;
+    const inputPlane = x.size <= 16 * 1024 * 1024
+      ? { data: (await x.read()) as Float32Array, width: input.width, height: input.height, mean: model.mean, std: model.std }
+      : null;
     shown = { engine, fcn, sliding, geometry, classes: model.classes };
     const overlay = await drawOverlays(shown);
     renderTimings($('fcn-layers'), byLayer.layers, fcn.ms, state.compileMs, byLayer.skipped);
@@ -345,6 +347,14 @@ function initialCollage(): { seed: number; options: Partial<CollageOptions> } {
   for (const key of ['width', 'height', 'count', 'minSize', 'maxSize'] as const) {
     const v = number(key);
     if (v !== undefined && v > 0) options[key] = v;
+  }
+  // Show what was asked in the controls, so "New sample collage" goes on from there.
+  if (options.count) $<HTMLInputElement>('collage-count').value = String(options.count);
+  if (options.width || options.height) {
+    const size = `${options.width ?? DEFAULT_COLLAGE.width}x${options.height ?? DEFAULT_COLLAGE.height}`;
+    const select = $<HTMLSelectElement>('collage-size');
+    if (![...select.options].some((o) => o.value === size)) select.add(new Option(size.replace('x', '×'), size));
+    select.value = size;
   }
   return { seed, options };
 }
