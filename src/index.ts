@@ -54,3 +54,4 @@ export type { SlidingWindowOptions } from './app/sliding_window.js';
 export { modelFromSpec, specOf, parseModelSpec } from './nn/spec.js';
 export type { ModelSpec, LayerSpec } from './nn/spec.js';
 export { ARCHITECTURES, FASHION_MNIST_CLASSES } from './app/architectures.js';
+export { conv2d } from './ops/conv.js';
