@@ -1,6 +1,8 @@
 // Bias gradient: db[c] = Σ_{n, h, w} dy[n, c, h, w] (the lecture's add gate hands each bias the
 // sum of its dy). One workgroup per channel: strided partial sums, then a tree in workgroup memory.
-const WG: u32 = 256u;
+// WG is a power of two: 256 on GPUs; 32 on SwiftShader, where a 256-wide workgroup's barriers made
+// the same reduction 30x slower.
+override WG: u32 = 256u;
 
 struct Params { batch: u32, channels: u32, planeSize: u32 }
 @group(0) @binding(0) var<uniform> params: Params;

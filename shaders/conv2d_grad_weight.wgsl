@@ -3,48 +3,56 @@
 // a GEMM of `a` (the output-sized operand) with the patches of `b` over N × aH × aW.
 //   conv2dGradWeight:          a = dy, b = x   (dw is OIHW)
 //   convTranspose2dGradWeight: a = x,  b = dy  (dw is [Cin, Cout/g, kH, kW]: the same sum)
-// Each invocation holds an O_BLOCK × E_BLOCK tile of dw (E = i', kh, kw flattened) in registers
-// and walks its rows 4 columns at a time (vec4 loads, dot products). When N·aH·aW is large the
-// rows are SPLIT across invocations: each writes a partial tile, and `sum_splits` adds them.
+// Both operands arrive padded by `pad_planes`: a's rows to whole chunks of 8 zero-filled columns
+// (aligned vec4 loads), b with the conv's padding and every row and column a chunk can reach, so
+// no load needs a bounds check. Each invocation holds an O_BLOCK × 8 tile of dw (the 8 along
+// E = i', kh, kw flattened) in vec4 registers and takes 4 columns of `a` per loop trip. When
+// N·aH·aW is large the rows are SPLIT across invocations: each writes a partial tile, and
+// `sum_splits` adds them.
 
-override O_BLOCK: u32 = 8u;   // dw rows (output channels of the conv) per invocation: 1, 2, 4 or 8
-const E_BLOCK: u32 = 8u;      // dw columns (i', kh, kw) per invocation
+override O_BLOCK: u32 = 8u;   // dw rows (channels of `a`) per invocation: 4, 8 or 16
 const WG: u32 = 64u;
 
 struct Params {
-  aC: u32, aH: u32, aW: u32,
-  bC: u32, bH: u32, bW: u32,
+  aC: u32, aH: u32, aChunks: u32,          // a padded: [N, aC, aH, aChunks * 8]
+  bC: u32, bH: u32, bW: u32,               // b padded: [N, bC, bH, bW], conv padding included
   aPerGroup: u32, bPerGroup: u32, oBlocksPerGroup: u32, eBlocks: u32, groups: u32,
   kH: u32, kW: u32, strideH: u32, strideW: u32, dilationH: u32, dilationW: u32,
-  padTop: u32, padLeft: u32,
   // rows (n, r) of the reduction, split into `splits` ranges of rowsPerSplit
   rows: u32, rowsPerSplit: u32, splits: u32,
   weightSize: u32, invocations: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;   // [splits, weightSize]
 
-fn loadA(base: u32, c0: u32, width: u32) -> vec4<f32> {
-  // Columns past the row end read as 0 (their index is clamped to stay inside the row).
-  let last = width - 1u;
-  return vec4<f32>(
-    select(0.0, a[base + min(c0, last)], c0 < width),
-    select(0.0, a[base + min(c0 + 1u, last)], c0 + 1u < width),
-    select(0.0, a[base + min(c0 + 2u, last)], c0 + 2u < width),
-    select(0.0, a[base + min(c0 + 3u, last)], c0 + 3u < width));
+// The tile's 8 dw columns are two vec4 (e 0-3, e 4-7): every product is `acc += a · b` on vec4s,
+// written out by hand (no dynamically indexed arrays: SwiftShader's JIT keeps those in memory).
+struct Taps { o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
+
+// b at column offset `col` for the 8 taps: two vec4 over e.
+fn tapsAt(t: Taps, col: u32) -> array<vec4<f32>, 2> {
+  return array<vec4<f32>, 2>(
+    vec4<f32>(b[t.o0 + col], b[t.o1 + col], b[t.o2 + col], b[t.o3 + col]),
+    vec4<f32>(b[t.o4 + col], b[t.o5 + col], b[t.o6 + col], b[t.o7 + col]));
 }
 
-fn loadB(rowBase: i32, rowInside: bool, c0: u32, strideW: u32, colOffset: i32, width: i32) -> vec4<f32> {
-  var v: vec4<f32>;
-  for (var l = 0u; l < 4u; l++) {
-    let col = i32((c0 + l) * strideW) + colOffset;
-    let inside = rowInside && col >= 0 && col < width;
-    v[l] = select(0.0, b[u32(select(0, rowBase + col, inside))], inside);
+// One dw row (channel o) over 4 columns: av holds a at the 4 columns, c0..c3 the taps at each.
+fn row4(acc: ptr<function, array<vec4<f32>, 2>>, av: vec4<f32>,
+        c0: array<vec4<f32>, 2>, c1: array<vec4<f32>, 2>, c2: array<vec4<f32>, 2>, c3: array<vec4<f32>, 2>) {
+  (*acc)[0] += av.x * c0[0] + av.y * c1[0] + av.z * c2[0] + av.w * c3[0];
+  (*acc)[1] += av.x * c0[1] + av.y * c1[1] + av.z * c2[1] + av.w * c3[1];
+}
+
+fn store(acc: array<vec4<f32>, 2>, o: u32, rowOut: u32, eCount: u32, e0: u32, oEnd: u32) {
+  if (o >= oEnd) { return; }
+  let at = rowOut + o * eCount + e0;
+  for (var e = 0u; e < 4u; e++) {
+    if (e0 + e < eCount) { dw[at + e] = acc[0][e]; }
+    if (e0 + e + 4u < eCount) { dw[at + e + 4u] = acc[1][e]; }
   }
-  return v;
 }
 
 @compute @workgroup_size(WG)
@@ -56,65 +64,111 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // Tile fastest, split slowest: neighbouring invocations read the same rows of `a` and `b`.
   var r = index;
   let eBlock = r % p.eBlocks; r = r / p.eBlocks;
-  let oBlock = r % (p.groups * p.oBlocksPerGroup); r = r / (p.groups * p.oBlocksPerGroup);
-  let split = r;
+  let oBlocks = p.groups * p.oBlocksPerGroup;
+  let oBlock = r % oBlocks;
+  let split = r / oBlocks;
   let g = oBlock / p.oBlocksPerGroup;
   let o0 = (oBlock % p.oBlocksPerGroup) * O_BLOCK;
-  let e0 = eBlock * E_BLOCK;
+  let e0 = eBlock * 8u;
   let kArea = p.kH * p.kW;
   let eCount = p.bPerGroup * kArea;
 
-  // Per tile column: its input channel, its row offset kh·dH and column offset kw·dW - pL.
-  var bChannel: array<u32, 8>;
-  var rowOffset: array<i32, 8>;
-  var colOffset: array<i32, 8>;
-  for (var e = 0u; e < E_BLOCK; e++) {
+  // Offset of each tile column's tap in b's padded image (a column past E repeats the last; never written).
+  let bPlane = p.bH * p.bW;
+  var offsets: array<u32, 8>;
+  for (var e = 0u; e < 8u; e++) {
     let flat = min(e0 + e, eCount - 1u);
-    let ic = flat / kArea;
     let tap = flat % kArea;
-    bChannel[e] = g * p.bPerGroup + ic;
-    rowOffset[e] = i32((tap / p.kW) * p.dilationH) - i32(p.padTop);
-    colOffset[e] = i32((tap % p.kW) * p.dilationW) - i32(p.padLeft);
+    offsets[e] = (g * p.bPerGroup + flat / kArea) * bPlane + (tap / p.kW) * p.dilationH * p.bW + (tap % p.kW) * p.dilationW;
   }
-  var aChannel: array<u32, 8>;
-  for (var o = 0u; o < O_BLOCK; o++) { aChannel[o] = g * p.aPerGroup + min(o0 + o, p.aPerGroup - 1u); }
+  let base = Taps(offsets[0], offsets[1], offsets[2], offsets[3], offsets[4], offsets[5], offsets[6], offsets[7]);
+  // Channels past the group read the group's last one (never written).
+  let aPlane = p.aH * p.aChunks * 2u;
+  let oLast = p.aPerGroup - 1u - o0;
 
-  var acc: array<array<f32, 8>, 8>;
-  for (var o = 0u; o < O_BLOCK; o++) { for (var e = 0u; e < E_BLOCK; e++) { acc[o][e] = 0.0; } }
+  var a0: array<vec4<f32>, 2>; var a1: array<vec4<f32>, 2>; var a2: array<vec4<f32>, 2>; var a3: array<vec4<f32>, 2>;
+  var a4: array<vec4<f32>, 2>; var a5: array<vec4<f32>, 2>; var a6: array<vec4<f32>, 2>; var a7: array<vec4<f32>, 2>;
+  var a8: array<vec4<f32>, 2>; var a9: array<vec4<f32>, 2>; var a10: array<vec4<f32>, 2>; var a11: array<vec4<f32>, 2>;
+  var a12: array<vec4<f32>, 2>; var a13: array<vec4<f32>, 2>; var a14: array<vec4<f32>, 2>; var a15: array<vec4<f32>, 2>;
 
+  let sW = p.strideW;
   let rowBegin = split * p.rowsPerSplit;
   let rowEnd = min(rowBegin + p.rowsPerSplit, p.rows);
-  let bW = i32(p.bW);
   for (var row = rowBegin; row < rowEnd; row++) {
     let n = row / p.aH;
     let ar = row % p.aH;
-    var aBase: array<u32, 8>;
-    for (var o = 0u; o < O_BLOCK; o++) { aBase[o] = ((n * p.aC + aChannel[o]) * p.aH + ar) * p.aW; }
-    var bBase: array<i32, 8>;
-    var bRowInside: array<bool, 8>;
-    for (var e = 0u; e < E_BLOCK; e++) {
-      let br = i32(ar * p.strideH) + rowOffset[e];
-      bRowInside[e] = br >= 0 && br < i32(p.bH);
-      bBase[e] = i32((n * p.bC + bChannel[e]) * p.bH) * bW + br * bW;
-    }
-    for (var c0 = 0u; c0 < p.aW; c0 += 4u) {
-      var av: array<vec4<f32>, 8>;
-      for (var o = 0u; o < O_BLOCK; o++) { av[o] = loadA(aBase[o], c0, p.aW); }
-      for (var e = 0u; e < E_BLOCK; e++) {
-        let bv = loadB(bBase[e], bRowInside[e], c0, p.strideW, colOffset[e], bW);
-        for (var o = 0u; o < O_BLOCK; o++) { acc[o][e] += dot(av[o], bv); }
+    let bRow = n * p.bC * bPlane + ar * p.strideH * p.bW;
+    var at = ((n * p.aC + g * p.aPerGroup + o0) * p.aH + ar) * p.aChunks * 2u;
+    var col = bRow;
+    // One aligned vec4 of each a row per trip: 4 columns.
+    for (var chunk = 0u; chunk < p.aChunks * 2u; chunk++) {
+      let c0 = tapsAt(base, col);
+      let c1 = tapsAt(base, col + sW);
+      let c2 = tapsAt(base, col + 2u * sW);
+      let c3 = tapsAt(base, col + 3u * sW);
+      row4(&a0, a[at + min(0u, oLast) * aPlane], c0, c1, c2, c3);
+      row4(&a1, a[at + min(1u, oLast) * aPlane], c0, c1, c2, c3);
+      row4(&a2, a[at + min(2u, oLast) * aPlane], c0, c1, c2, c3);
+      row4(&a3, a[at + min(3u, oLast) * aPlane], c0, c1, c2, c3);
+      if (O_BLOCK >= 8u) {
+        row4(&a4, a[at + min(4u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a5, a[at + min(5u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a6, a[at + min(6u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a7, a[at + min(7u, oLast) * aPlane], c0, c1, c2, c3);
       }
+      if (O_BLOCK >= 16u) {
+        row4(&a8, a[at + min(8u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a9, a[at + min(9u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a10, a[at + min(10u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a11, a[at + min(11u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a12, a[at + min(12u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a13, a[at + min(13u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a14, a[at + min(14u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a15, a[at + min(15u, oLast) * aPlane], c0, c1, c2, c3);
+      }
+      at += 1u;
+      col += 4u * sW;
     }
   }
 
-  let out = split * p.weightSize;
-  for (var o = 0u; o < O_BLOCK; o++) {
-    if (o0 + o >= p.aPerGroup) { break; }
-    let rowOut = (g * p.aPerGroup + o0 + o) * eCount;
-    for (var e = 0u; e < E_BLOCK; e++) {
-      if (e0 + e < eCount) { dw[out + rowOut + e0 + e] = acc[o][e]; }
-    }
+  let rowOut = split * p.weightSize + (g * p.aPerGroup + o0) * eCount;
+  let oEnd = p.aPerGroup - o0;
+  store(a0, 0u, rowOut, eCount, e0, oEnd); store(a1, 1u, rowOut, eCount, e0, oEnd);
+  store(a2, 2u, rowOut, eCount, e0, oEnd); store(a3, 3u, rowOut, eCount, e0, oEnd);
+  if (O_BLOCK >= 8u) {
+    store(a4, 4u, rowOut, eCount, e0, oEnd); store(a5, 5u, rowOut, eCount, e0, oEnd);
+    store(a6, 6u, rowOut, eCount, e0, oEnd); store(a7, 7u, rowOut, eCount, e0, oEnd);
   }
+  if (O_BLOCK >= 16u) {
+    store(a8, 8u, rowOut, eCount, e0, oEnd); store(a9, 9u, rowOut, eCount, e0, oEnd);
+    store(a10, 10u, rowOut, eCount, e0, oEnd); store(a11, 11u, rowOut, eCount, e0, oEnd);
+    store(a12, 12u, rowOut, eCount, e0, oEnd); store(a13, 13u, rowOut, eCount, e0, oEnd);
+    store(a14, 14u, rowOut, eCount, e0, oEnd); store(a15, 15u, rowOut, eCount, e0, oEnd);
+  }
+}
+
+// Zero padding of whole planes: out[plane, r, c] = in[plane, r - top, c - left], 0 outside `in`.
+// `in` may also be cropped (out smaller than in + top): only what the GEMM reads is copied.
+struct PadParams { inH: u32, inW: u32, outH: u32, outW: u32, top: u32, left: u32, count: u32 }
+@group(0) @binding(8) var<uniform> padParams: PadParams;
+@group(0) @binding(9) var<storage, read> source: array<f32>;
+@group(0) @binding(10) var<storage, read_write> padded: array<f32>;
+
+@compute @workgroup_size(256)
+fn pad_planes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let q = padParams;
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= q.count) { return; }
+  let c = i % q.outW;
+  let rest = i / q.outW;
+  let r = rest % q.outH;
+  let plane = rest / q.outH;
+  // Unsigned wrap-around makes r < top (or c < left) fail the bound check too.
+  let ir = r - q.top;
+  let ic = c - q.left;
+  let inside = r >= q.top && c >= q.left && ir < q.inH && ic < q.inW;
+  padded[i] = select(0.0, source[(plane * q.inH + select(0u, ir, inside)) * q.inW + select(0u, ic, inside)], inside);
 }
 
 // Second pass of a split reduction: dw[i] = Σ_s partial[s, i], in split order (deterministic).

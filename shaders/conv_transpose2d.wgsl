@@ -129,3 +129,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 }
+
+// Weights of a conv read as those of the transposed conv that undoes its taps, and back:
+// [groups·A, B, kH, kW] -> [groups·B, A, kH, kW] with both kernel axes flipped. A stride-1
+// transposed conv is the plain conv of its input with these weights and padding d·(k-1) - p.
+struct FlipParams { aPerGroup: u32, bPerGroup: u32, kH: u32, kW: u32, count: u32 }
+@group(0) @binding(5) var<uniform> flipParams: FlipParams;
+@group(0) @binding(6) var<storage, read> weights: array<f32>;
+@group(0) @binding(7) var<storage, read_write> flipped: array<f32>;
+
+@compute @workgroup_size(256)
+fn flip_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let q = flipParams;
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= q.count) { return; }
+  let kArea = q.kH * q.kW;
+  // i indexes the output [g, b', a', kh, kw].
+  let tap = i % kArea;
+  var r = i / kArea;
+  let a = r % q.aPerGroup; r = r / q.aPerGroup;
+  let b = r % q.bPerGroup;
+  let g = r / q.bPerGroup;
+  let flippedTap = (q.kH - 1u - tap / q.kW) * q.kW + (q.kW - 1u - tap % q.kW);
+  flipped[i] = weights[((g * q.aPerGroup + a) * q.bPerGroup + b) * kArea + flippedTap];
+}

@@ -4,6 +4,7 @@ import {
   convTranspose2d, convTranspose2dGradInput, convTranspose2dGradWeight, conv2dGradBias,
   OptionError, ShapeError, type Engine,
 } from '../src/index.js';
+import { convTranspose2dGradInputWith, convTranspose2dWith } from '../src/ops/conv_transpose.js';
 import { getEngine } from './setup.js';
 import { throws } from './assert.js';
 import * as ref from './reference.js';
@@ -76,6 +77,32 @@ describe('convTranspose2d: forward and gradients vs the float64 reference', () =
         got: convTranspose2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)),
         expected: () => ref.convTranspose2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)),
         owned: [dy.gpu, x.gpu],
+      };
+    });
+  });
+
+  it('the gather kernel itself on the configurations the forward conv kernels otherwise take', async () => {
+    // Stride-1 transposed convs and uncropped grad-inputs run on conv2d's kernels by default.
+    const strideOne = cases.filter((c) => c.stride[0] === 1 && c.stride[1] === 1);
+    await runCases(strideOne, (c, rng) => {
+      const x = randomPair(engine, inputShape(c), rng);
+      const w = randomPair(engine, weightShape(c), rng);
+      const b = randomPair(engine, [c.Cout], rng);
+      return {
+        what: `gather convTranspose2d ${describeCase(c)}`,
+        got: convTranspose2dWith('gather', x.gpu, w.gpu, b.gpu, apiOpts(c)),
+        expected: () => ref.convTranspose2d(x.ref, w.ref, b.ref, refOpts(c)),
+        owned: [x.gpu, w.gpu, b.gpu],
+      };
+    });
+    await runCases(cases.slice(0, 100), (c, rng) => {
+      const dy = randomPair(engine, outputShape(c), rng);
+      const w = randomPair(engine, weightShape(c), rng);
+      return {
+        what: `gather convTranspose2dGradInput ${describeCase(c)}`,
+        got: convTranspose2dGradInputWith('gather', dy.gpu, w.gpu, inputShape(c), apiOpts(c)),
+        expected: () => ref.convTranspose2dGradInput(dy.ref, w.ref, inputShape(c), refOpts(c)),
+        owned: [dy.gpu, w.gpu],
       };
     });
   });

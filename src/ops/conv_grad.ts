@@ -4,7 +4,7 @@
 import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeometry, type Conv2dOptions } from '../geometry.js';
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
-import { runGather, runGradWeight } from './conv_launch.js';
+import { runGatherOrConv, runGradWeight, type GatherRoute } from './conv_launch.js';
 import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 
@@ -12,16 +12,24 @@ const gradBiasKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'main
 
 /** dx of y = conv2d(x, weight) for `dy`: x's shape is `inputShape` (floor-mode leftovers get 0). */
 export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions): Tensor {
+  return conv2dGradInputWith('auto', dy, weight, inputShape, convOpts);
+}
+
+/** @internal conv2dGradInput on a forced route (tests). */
+export function conv2dGradInputWith(
+  route: GatherRoute, dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions,
+): Tensor {
   const op = 'conv2dGradInput';
   checkTensor(op, 'dy', dy);
   checkTensor(op, 'weight', weight, dy.engine);
   const g = conv2dGradInputGeometry(dy.shape, weight.shape, inputShape, convOpts);
   const dx = dy.engine.empty([g.N, g.Cin, g.H, g.W], 'float32', op);
-  runGather(dy.engine, {
+  // The transposed conv of dy with the conv's own weights, [Cout, Cin/groups] read as [in, out/groups].
+  runGatherOrConv(dy.engine, {
     mode: 'transposed', N: g.N, inC: g.Cout, inH: g.outH, inW: g.outW, outC: g.Cin, outH: g.H, outW: g.W,
     groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
-    dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
-  }, dy, weight, null, dx);
+    dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft, padBottom: 0, padRight: 0,
+  }, dy, weight, null, dx, route);
   return dx;
 }
 
@@ -46,6 +54,7 @@ export function conv2dGradBias(dy: Tensor): Tensor {
   checkTensor(op, 'dy', dy);
   const g = conv2dGradBiasGeometry(dy.shape);
   const db = dy.engine.empty([g.C], 'float32', op);
-  dy.engine.run(gradBiasKernel, { dy, db }, { batch: g.N, channels: g.C, planeSize: g.H * g.W }, g.C);
+  const workgroupSize = dy.engine.adapterInfo.kind === 'swiftshader' ? 32 : 256;
+  dy.engine.run(gradBiasKernel, { dy, db }, { batch: g.N, channels: g.C, planeSize: g.H * g.W }, g.C, { WG: workgroupSize });
   return db;
 }
