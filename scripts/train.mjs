@@ -2,9 +2,11 @@
 // (or SwiftShader). Usage:
 //   npm run train -- --data /usr/share/datasets/fashion-mnist [--epochs 4] [--batch 64] [--seed 1]
 //                    [--pool max|l2] [--lr 0.001] [--optimizer adam|sgd] [--out demo/models/lenet-max]
-//                    [--arch NAME|FILE.json] [--limit N] [--log-every 50]
+//                    [--arch NAME|FILE.json] [--limit N] [--log-every 50] [--resume] [--eval-only]
 // --pool max trains ARCHITECTURES.lenet (src/app/architectures.ts), --pool l2 'lenet-l2'; --arch
 // names another entry or a spec file (src/nn/spec.ts). --limit trains on the first N images only.
+// --resume continues NAME's checkpoint up to --epochs in all (Adam's moments restart: they are not
+// saved); --eval-only loads it and writes the test accuracy into NAME.json.
 // Debian/Ubuntu: `apt-get install dataset-fashion-mnist` puts the four .gz IDX files in
 // /usr/share/datasets/fashion-mnist. Writes NAME.safetensors (+ NAME.json) atomically after every
 // epoch, so Ctrl-C leaves the last checkpoint whole; the final JSON holds the test accuracy.
@@ -14,7 +16,8 @@ import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createEngine, Adam, SGD, softmaxCrossEntropy, parseIdx, idxImageSet, saveSafetensors, modelFromSpec, parseModelSpec, ARCHITECTURES,
+  createEngine, Adam, SGD, softmaxCrossEntropy, parseIdx, idxImageSet, saveSafetensors, loadSafetensors, modelFromSpec, parseModelSpec,
+  ARCHITECTURES,
 } from '../dist/index.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -27,11 +30,11 @@ function parseOptions(argv) {
       data: { type: 'string' }, epochs: { type: 'string', default: '4' }, batch: { type: 'string', default: '64' },
       seed: { type: 'string', default: '1' }, pool: { type: 'string', default: 'max' }, lr: { type: 'string', default: '0.001' },
       optimizer: { type: 'string', default: 'adam' }, momentum: { type: 'string', default: '0.9' }, out: { type: 'string' },
-      arch: { type: 'string' }, limit: { type: 'string' }, 'log-every': { type: 'string', default: '50' }, help: { type: 'boolean', short: 'h' },
+      arch: { type: 'string' }, limit: { type: 'string' }, resume: { type: 'boolean' }, 'eval-only': { type: 'boolean' }, 'log-every': { type: 'string', default: '50' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 7).join('\n'));
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 12).join('\n'));
     process.exit(0);
   }
   if (!values.data) throw new Error('--data DIR is required: the folder with the four IDX files (e.g. /usr/share/datasets/fashion-mnist)');
@@ -51,7 +54,7 @@ function parseOptions(argv) {
     data: values.data, epochs: int('epochs', 1), batch: int('batch', 1), seed: int('seed', 0), pool: values.pool, arch: values.arch ?? POOLS[values.pool],
     lr: num('lr'), optimizer: values.optimizer, momentum: num('momentum'),
     out: values.out ?? `demo/models/lenet-${values.pool}`, limit: values.limit === undefined ? null : int('limit', 1),
-    logEvery: int('log-every', 1),
+    logEvery: int('log-every', 1), resume: values.resume ?? false, evalOnly: values['eval-only'] ?? false,
   };
 }
 
@@ -83,6 +86,17 @@ function readIdxFile(dir, base) {
 
 function loadSet(dir, prefix) {
   return idxImageSet(readIdxFile(dir, `${prefix}-images-idx3-ubyte`), readIdxFile(dir, `${prefix}-labels-idx1-ubyte`), `${dir}/${prefix}`);
+}
+
+/** The record and weights of an earlier run of the same architecture, loaded into `model`. */
+function loadCheckpoint(files, model, spec) {
+  for (const f of [files.weights, files.meta]) if (!existsSync(f)) throw new Error(`--resume/--eval-only: ${f} does not exist`);
+  const previous = JSON.parse(readFileSync(files.meta, 'utf8'));
+  if (JSON.stringify(previous.architecture?.layers) !== JSON.stringify(spec.layers)) {
+    throw new Error(`--resume/--eval-only: ${files.meta} records another architecture than --arch ${JSON.stringify(spec.layers)}`);
+  }
+  loadSafetensors(model, readFileSync(files.weights));
+  return previous;
 }
 
 /** mulberry32, for the shuffle order (the model's init has its own seeded RNG). */
@@ -195,7 +209,7 @@ async function main() {
   const outBase = path.resolve(root, opts.out);
   mkdirSync(path.dirname(outBase), { recursive: true });
   const files = { weights: `${outBase}.safetensors`, meta: `${outBase}.json` };
-  const meta = {
+  const fresh = {
     name: path.basename(outBase),
     architecture: { inputShape: spec.inputShape, layers: spec.layers },
     input: { channels: 1, size: [train.height, train.width], mean: [norm.mean], std: [norm.std] },
@@ -204,8 +218,16 @@ async function main() {
       command, arch: opts.arch, seed: opts.seed, epochs: opts.epochs, batch: opts.batch, optimizer: opts.optimizer, lr: opts.lr,
       ...(opts.optimizer === 'sgd' ? { momentum: opts.momentum } : {}), data: opts.data, trainImages: trainCount,
     },
-    epochsCompleted: 0, testAccuracy: null, date: null, adapter, trainSeconds: 0, imagesPerSecond: null,
+    epochsCompleted: 0, testAccuracy: null, date: null, adapter, trainSeconds: 0, imagesPerSecond: null, history: [],
   };
+  const meta = opts.resume || opts.evalOnly ? loadCheckpoint(files, model, spec) : fresh;
+  if (opts.resume) {
+    // Later runs are appended, so the record says how the weights came to be.
+    meta.training.resumed = [...(meta.training.resumed ?? []), { command, fromEpoch: meta.epochsCompleted, date: new Date().toISOString(), adapter }];
+    meta.training.epochs = opts.epochs;
+    meta.testAccuracy = null;
+    console.log(`resuming ${path.relative(root, files.weights)} after epoch ${meta.epochsCompleted} (Adam's moments restart)`);
+  }
 
   let stopRequested = false;
   process.on('SIGINT', () => {
@@ -214,13 +236,14 @@ async function main() {
     console.log('\nCtrl-C: stopping after this batch (again to quit at once)');
   });
 
-  const rng = makeRng(opts.seed ^ 0x9e3779b9);
   const steps = Math.ceil(trainCount / opts.batch);
   const isTTY = process.stdout.isTTY;
-  let trainSeconds = 0;
-  let imagesSeen = 0;
-  for (let epoch = 1; epoch <= opts.epochs && !stopRequested; epoch++) {
-    const order = shuffled(trainCount, rng);
+  let trainSeconds = meta.trainSeconds ?? 0;
+  let imagesSeen = Math.round((meta.imagesPerSecond ?? 0) * trainSeconds);
+  const firstEpoch = opts.evalOnly ? opts.epochs + 1 : meta.epochsCompleted + 1;
+  for (let epoch = firstEpoch; epoch <= opts.epochs && !stopRequested; epoch++) {
+    // One RNG per epoch from (seed, epoch): a resumed run shuffles as the uninterrupted one would.
+    const order = shuffled(trainCount, makeRng(opts.seed * 7919 + epoch));
     let windowStart = performance.now();
     let windowImages = 0;
     let sampled = { correct: 0, count: 0, lossSum: 0, lossCount: 0 };
@@ -261,7 +284,11 @@ async function main() {
     if (isTTY) process.stdout.write('\n');
     if (stopRequested) break;
     writeAtomic(files.weights, await saveSafetensors(model, { epoch: String(epoch), seed: String(opts.seed), command }));
-    Object.assign(meta, { epochsCompleted: epoch, date: new Date().toISOString(), trainSeconds: Math.round(trainSeconds), imagesPerSecond: Math.round(imagesSeen / trainSeconds) });
+    meta.history = [...(meta.history ?? []), {
+      epoch, sampledLoss: Number((sampled.lossSum / sampled.lossCount).toFixed(4)), sampledAccuracy: Number((sampled.correct / sampled.count).toFixed(4)),
+      seconds: Math.round((performance.now() - epochStart) / 1000),
+    }];
+    Object.assign(meta, { epochsCompleted: epoch, date: new Date().toISOString(), trainSeconds: Math.round(trainSeconds), imagesPerSecond: Number((imagesSeen / trainSeconds).toFixed(1)) });
     writeAtomic(files.meta, JSON.stringify(meta, null, 2) + '\n');
     console.log(`checkpoint: ${path.relative(root, files.weights)} (epoch ${epoch}, ${formatDuration(trainSeconds)} training)`);
     sampled = { correct: 0, count: 0, lossSum: 0, lossCount: 0 };
@@ -278,7 +305,10 @@ async function main() {
 
   const evalStart = performance.now();
   const accuracy = await evaluate(engine, model, test, norm, 500, classes);
-  Object.assign(meta, { testAccuracy: Number(accuracy.toFixed(4)), date: new Date().toISOString(), evalSeconds: Math.round((performance.now() - evalStart) / 1000) });
+  Object.assign(meta, {
+    testAccuracy: Number(accuracy.toFixed(4)), date: new Date().toISOString(),
+    evaluation: { command, adapter, testImages: test.count, seconds: Math.round((performance.now() - evalStart) / 1000) },
+  });
   writeAtomic(files.meta, JSON.stringify(meta, null, 2) + '\n');
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)}% on ${test.count} images; wrote ${path.relative(root, files.weights)} and ${path.relative(root, files.meta)}`);
   engine.dispose();
