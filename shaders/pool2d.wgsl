@@ -1,10 +1,23 @@
-// 2-D pooling forward, one output element per invocation: max, average or Lp over a
-// (dilated) kernel window. Out = floor((in + padB + padE - d*(k-1) - 1) / s) + 1 (geometry.ts).
+// 2-D pooling forward: max, average or Lp over (dilated) kernel windows.
+// out = floor((in + padBegin + padEnd - d*(k-1) - 1) / s) + 1 per axis (geometry.ts).
+// Each invocation makes a block of 4 consecutive outputs of one row as the lanes of vec4s, so
+// the index arithmetic is paid once per 4 outputs. Two ways to fetch the taps:
+// - `main`, `max_with_indices`: any geometry; each tap is a 4-element gather.
+// - `*_vec4`: input rows of a multiple of 4 elements, read as aligned vec4s; the window's width
+//   (KW, SW, DW, PADL) is specialised, so every tap is a fixed lane of the loaded vec4s.
+//   On SwiftShader this is ~2x the gathers (a layer compiles one pipeline per width pattern).
 override MODE: u32 = 0u;  // 0 max, 1 avg, 2 lp
 override WG: u32 = 64u;
+// Lp: 2 and 1 take exact paths (x*x and sqrt; |x|), 0 any p (pow). An override, not a branch on
+// params.p: SwiftShader would evaluate pow for every element on either side of a branch.
+override P_CASE: u32 = 2u;
+override KW: i32 = 2;     // *_vec4 only: kernel width (<= 3), stride, dilation, left padding
+override SW: i32 = 2;
+override DW: i32 = 1;
+override PADL: i32 = 0;
 
 struct Params {
-  outputs: u32, inH: i32, inW: i32, outH: u32, outW: u32,
+  blocks: u32, blocksPerRow: u32, inH: i32, inW: i32, outH: i32, outW: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
   padTop: i32, padLeft: i32, padBottom: i32, padRight: i32,
   countIncludePad: u32, divisorOverride: f32, p: f32,
@@ -13,150 +26,252 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> indices: array<i32>;
+@group(0) @binding(4) var<storage, read> xv: array<vec4<f32>>;
 
-/** One window: its first input element, the taps [k0, k1) that land inside the input, per axis. */
-struct Window { plane: u32, h0: i32, w0: i32, kh0: i32, kh1: i32, kw0: i32, kw1: i32 }
+/** 4 outputs: their plane, row (plane * outH + oh), first window row and first window columns. */
+struct Block { plane: i32, row: u32, ob: i32, h0: i32, w0: vec4<i32>, kh0: i32, kh1: i32 }
 
-/** First tap index k with start + k*d >= 0. */
+/** floor(a / b) for 0 <= a < 2^22, b >= 1: exact in float32, and SIMD (integer division is not). */
+fn divFloor(a: i32, b: i32) -> i32 {
+  return i32(floor((f32(a) + 0.5) / f32(b)));
+}
+
+/** First tap k with start + k*d >= 0. */
 fn firstTap(start: i32, dilation: i32) -> i32 {
-  if (start >= 0) { return 0; }
-  return (-start + dilation - 1) / dilation;
+  return select(0, divFloor(dilation - 1 - start, dilation), start < 0);
 }
 
 /** One past the last tap k < kernel with start + k*d <= size - 1. */
 fn endTap(start: i32, dilation: i32, kernel: i32, size: i32) -> i32 {
   let room = size - 1 - start;
-  if (room < 0) { return 0; }
-  return min(kernel, room / dilation + 1);
+  return select(min(kernel, divFloor(room, dilation) + 1), 0, room < 0);
 }
 
-fn window(o: u32) -> Window {
-  let ow = o % params.outW;
-  let rest = o / params.outW;
-  let oh = rest % params.outH;
-  var win: Window;
-  win.plane = rest / params.outH;
-  win.h0 = i32(oh) * params.strideH - params.padTop;
-  win.w0 = i32(ow) * params.strideW - params.padLeft;
-  win.kh0 = firstTap(win.h0, params.dilationH);
-  win.kh1 = endTap(win.h0, params.dilationH, params.kH, params.inH);
-  win.kw0 = firstTap(win.w0, params.dilationW);
-  win.kw1 = endTap(win.w0, params.dilationW, params.kW, params.inW);
-  return win;
+fn blockAt(u: u32) -> Block {
+  var b: Block;
+  b.row = u / params.blocksPerRow;
+  b.ob = i32(u - b.row * params.blocksPerRow);
+  b.plane = i32(b.row / u32(params.outH));
+  let oh = i32(b.row) - b.plane * params.outH;
+  b.h0 = oh * params.strideH - params.padTop;
+  b.w0 = (vec4<i32>(b.ob * 4) + vec4<i32>(0, 1, 2, 3)) * params.strideW - params.padLeft;
+  b.kh0 = firstTap(b.h0, params.dilationH);
+  b.kh1 = endTap(b.h0, params.dilationH, params.kH, params.inH);
+  return b;
 }
 
-struct Best { value: f32, at: i32 }
+// ---- accumulating taps -----------------------------------------------------------------------
 
-/** Max over the window's input elements: the first maximum in row-major order; NaN wins (PyTorch). */
-fn windowMax(win: Window) -> Best {
-  let base = win.plane * u32(params.inH * params.inW);
-  var best = 0.0;  // replaced by the first input element (bestAt < 0)
-  var bestAt = -1;
-  for (var kh = win.kh0; kh < win.kh1; kh++) {
-    let ih = win.h0 + kh * params.dilationH;
-    let row = base + u32(ih * params.inW);
-    for (var kw = win.kw0; kw < win.kw1; kw++) {
-      let iw = win.w0 + kw * params.dilationW;
-      let v = x[row + u32(iw)];
-      if (bestAt < 0 || v > best || (v != v && best == best)) {
-        best = v;
-        bestAt = ih * params.inW + iw;
-      }
+/** max: value and flat index (-1: none yet). avg: the sum. lp: Σ|x|^p and peak = max |x|. */
+struct Acc { value: vec4<f32>, at: vec4<i32>, peak: vec4<f32> }
+
+const PASS_MAIN: u32 = 0u;
+const PASS_SCALED: u32 = 1u;   // lp rescale: Σ (|x| / m)^p
+
+/** |v|^p (0 stays 0). */
+fn powAbs(v: vec4<f32>, p: f32) -> vec4<f32> {
+  if (P_CASE == 2u) { return v * v; }
+  if (P_CASE == 1u) { return abs(v); }
+  return select(pow(abs(v), vec4<f32>(p)), vec4<f32>(0.0), v == vec4<f32>(0.0));
+}
+
+fn rootP(s: vec4<f32>, p: f32) -> vec4<f32> {
+  if (P_CASE == 2u) { return sqrt(s); }
+  if (P_CASE == 1u) { return s; }
+  return pow(s, vec4<f32>(1.0 / p));
+}
+
+/** Adds one tap per lane; `ok` is false for taps in the padding. Max keeps the first maximum; NaN wins. */
+fn accumulate(acc: Acc, v: vec4<f32>, ok: vec4<bool>, at: vec4<i32>, phase: u32, scale: vec4<f32>) -> Acc {
+  var next = acc;
+  if (phase == PASS_SCALED) {
+    next.value = acc.value + select(vec4<f32>(0.0), powAbs(v * scale, params.p), ok);
+  } else if (MODE == 0u) {
+    let take = ok & ((acc.at < vec4<i32>(0)) | (v > acc.value) | ((v != v) & (acc.value == acc.value)));
+    next.value = select(acc.value, v, take);
+    next.at = select(acc.at, at, take);
+  } else if (MODE == 1u) {
+    next.value = acc.value + select(vec4<f32>(0.0), v, ok);
+  } else {
+    next.value = acc.value + select(vec4<f32>(0.0), powAbs(v, params.p), ok);
+    next.peak = max(acc.peak, select(vec4<f32>(0.0), abs(v), ok));
+  }
+  return next;
+}
+
+/** Every tap of the block's windows, each a 4-lane gather (any geometry). */
+fn scanGathered(b: Block, phase: u32, scale: vec4<f32>) -> Acc {
+  var acc = Acc(vec4<f32>(0.0), vec4<i32>(-1), vec4<f32>(0.0));
+  let planeBase = b.plane * params.inH * params.inW;
+  let lastCol = vec4<i32>(params.inW - 1);
+  for (var kh = b.kh0; kh < b.kh1; kh++) {
+    let ih = b.h0 + kh * params.dilationH;
+    let row = planeBase + ih * params.inW;
+    for (var kw = 0; kw < params.kW; kw++) {
+      let iw = b.w0 + vec4<i32>(kw * params.dilationW);
+      let ok = (iw >= vec4<i32>(0)) & (iw <= lastCol);
+      let at = vec4<i32>(row) + clamp(iw, vec4<i32>(0), lastCol);
+      let v = vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]);
+      acc = accumulate(acc, v, ok, vec4<i32>(ih * params.inW) + iw, phase, scale);
     }
   }
-  return Best(best, bestAt);
+  return acc;
 }
+
+// ---- the specialised vec4 fetch ------------------------------------------------------------
+// Output j's tap kw is column ob*4*SW - PADL + j*SW + kw*DW = 4*q0 + OFF + j*SW + kw*DW, where
+// q0 is the first loaded vec4: with KW, SW, DW, PADL fixed, OFF and every lane index are constants.
+
+override OFF: i32 = (4 - PADL % 4) % 4;
+override LEAD: i32 = (PADL + OFF) / 4;                   // vec4s the loads start before ob * SW
+override NV: i32 = (OFF + 3 * SW + (KW - 1) * DW + 4) / 4;  // vec4s one window row spans (<= 4)
+var<private> win: array<vec4<f32>, 4>;
+
+fn loadVec(q: i32, q0: i32, rowVec: i32, lastVec: i32) {
+  if (q < NV) { win[q] = xv[rowVec + clamp(q0 + q, 0, lastVec)]; }
+}
+
+fn lane(e: i32) -> f32 { return win[e / 4][e % 4]; }
+
+fn tapVec(acc: Acc, kw: i32, q0: i32, ih: i32, phase: u32, scale: vec4<f32>) -> Acc {
+  if (kw >= KW) { return acc; }
+  let e = vec4<i32>(OFF + kw * DW) + vec4<i32>(0, 1, 2, 3) * SW;
+  let v = vec4<f32>(lane(e.x), lane(e.y), lane(e.z), lane(e.w));
+  let col = vec4<i32>(4 * q0) + e;
+  let ok = (col >= vec4<i32>(0)) & (col < vec4<i32>(params.inW));
+  return accumulate(acc, v, ok, vec4<i32>(ih * params.inW) + col, phase, scale);
+}
+
+fn scanVec4(b: Block, phase: u32, scale: vec4<f32>) -> Acc {
+  var acc = Acc(vec4<f32>(0.0), vec4<i32>(-1), vec4<f32>(0.0));
+  let rowVecs = params.inW / 4;
+  let planeBase = b.plane * params.inH * rowVecs;
+  let q0 = b.ob * SW - LEAD;
+  for (var kh = b.kh0; kh < b.kh1; kh++) {
+    let ih = b.h0 + kh * params.dilationH;
+    let rowVec = planeBase + ih * rowVecs;
+    loadVec(0, q0, rowVec, rowVecs - 1); loadVec(1, q0, rowVec, rowVecs - 1);
+    loadVec(2, q0, rowVec, rowVecs - 1); loadVec(3, q0, rowVec, rowVecs - 1);
+    acc = tapVec(acc, 0, q0, ih, phase, scale);
+    acc = tapVec(acc, 1, q0, ih, phase, scale);
+    acc = tapVec(acc, 2, q0, ih, phase, scale);
+  }
+  return acc;
+}
+
+// ---- results -------------------------------------------------------------------------------
 
 /** PyTorch's divisor: the override; or the window clipped to the padded input; or its input part. */
-fn avgDivisor(win: Window) -> f32 {
-  if (params.divisorOverride > 0.0) { return params.divisorOverride; }
+fn avgDivisor(b: Block) -> vec4<f32> {
+  if (params.divisorOverride > 0.0) { return vec4<f32>(params.divisorOverride); }
   if (params.countIncludePad != 0u) {
-    let rows = min(win.h0 + params.kH, params.inH + params.padBottom) - win.h0;
-    let cols = min(win.w0 + params.kW, params.inW + params.padRight) - win.w0;
-    return f32(rows * cols);
+    let rows = min(b.h0 + params.kH, params.inH + params.padBottom) - b.h0;
+    let cols = min(b.w0 + vec4<i32>(params.kW), vec4<i32>(params.inW + params.padRight)) - b.w0;
+    return vec4<f32>(cols * rows);
   }
-  return f32((win.kh1 - win.kh0) * (win.kw1 - win.kw0));
-}
-
-fn windowSum(win: Window) -> f32 {
-  let base = win.plane * u32(params.inH * params.inW);
-  var sum = 0.0;
-  for (var kh = win.kh0; kh < win.kh1; kh++) {
-    let row = base + u32((win.h0 + kh) * params.inW + win.w0);
-    for (var kw = win.kw0; kw < win.kw1; kw++) { sum += x[row + u32(kw)]; }
-  }
-  return sum;
-}
-
-/** |a|^p for the three cases: p = 1 and p = 2 exactly, else pow (0 stays 0). */
-fn powAbs(a: f32, p: f32) -> f32 {
-  if (p == 2.0) { return a * a; }
-  if (p == 1.0) { return abs(a); }
-  return select(pow(abs(a), p), 0.0, a == 0.0);
-}
-
-/** s^(1/p) for the same cases. */
-fn rootP(s: f32, p: f32) -> f32 {
-  if (p == 2.0) { return sqrt(s); }
-  if (p == 1.0) { return s; }
-  return pow(s, 1.0 / p);
+  let cols = min(b.w0 + vec4<i32>(params.kW), vec4<i32>(params.inW)) - max(b.w0, vec4<i32>(0));
+  return vec4<f32>(cols * (b.kh1 - b.kh0));
 }
 
 /**
- * (Σ|x|^p)^(1/p) over the window's input elements. Summed directly while the sum stays well
- * inside float32's range; otherwise (large p or huge/tiny values) rescaled by the window's
- * max |x|: y = m · (Σ(|x|/m)^p)^(1/p), so nothing overflows or flushes to zero.
+ * (Σ|x|^p)^(1/p) is the direct sum while it is well inside float32's range; otherwise (large p,
+ * huge or tiny values) the window is rescanned: with m = max |x|, y = m · (Σ(|x|/m)^p)^(1/p).
  */
-fn windowLp(win: Window) -> f32 {
-  let p = params.p;
-  let base = win.plane * u32(params.inH * params.inW);
-  var sum = 0.0;
-  for (var kh = win.kh0; kh < win.kh1; kh++) {
-    let row = base + u32((win.h0 + kh) * params.inW + win.w0);
-    for (var kw = win.kw0; kw < win.kw1; kw++) { sum += powAbs(x[row + u32(kw)], p); }
-  }
-  if (sum >= 1e-30 && sum <= 1e30) { return rootP(sum, p); }
-  if (sum != sum) { return sum; }  // a NaN input propagates
-  var m = 0.0;
-  for (var kh = win.kh0; kh < win.kh1; kh++) {
-    let row = base + u32((win.h0 + kh) * params.inW + win.w0);
-    for (var kw = win.kw0; kw < win.kw1; kw++) { m = max(m, abs(x[row + u32(kw)])); }
-  }
-  if (m == 0.0 || m > 3.4e38) { return m; }  // all zeros, or an infinite element
-  let inv = 1.0 / m;
-  var scaled = 0.0;
-  for (var kh = win.kh0; kh < win.kh1; kh++) {
-    let row = base + u32((win.h0 + kh) * params.inW + win.w0);
-    for (var kw = win.kw0; kw < win.kw1; kw++) { scaled += powAbs(x[row + u32(kw)] * inv, p); }
-  }
-  return m * rootP(scaled, p);
+fn lpDirect(sum: vec4<f32>) -> vec4<bool> {
+  return ((sum >= vec4<f32>(1e-30)) & (sum <= vec4<f32>(1e30))) | (sum != sum);  // a NaN input propagates
 }
 
-fn outputIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+fn lpScale(m: vec4<f32>) -> vec4<f32> {
+  return select(1.0 / m, vec4<f32>(0.0), m == vec4<f32>(0.0));
+}
+
+fn lpResult(sum: vec4<f32>, m: vec4<f32>, scaledSum: vec4<f32>) -> vec4<f32> {
+  let special = (m == vec4<f32>(0.0)) | (m > vec4<f32>(3.4e38));  // all zeros, or an infinite element
+  let rescaled = select(m * rootP(scaledSum, params.p), m, special);
+  return select(rescaled, rootP(sum, params.p), lpDirect(sum));
+}
+
+fn store(b: Block, v: vec4<f32>) {
+  let o = b.row * u32(params.outW) + u32(b.ob * 4);
+  let n = params.outW - b.ob * 4;
+  y[o] = v.x;
+  if (n > 1) { y[o + 1u] = v.y; }
+  if (n > 2) { y[o + 2u] = v.z; }
+  if (n > 3) { y[o + 3u] = v.w; }
+}
+
+fn storeIndices(b: Block, at: vec4<i32>) {
+  let o = b.row * u32(params.outW) + u32(b.ob * 4);
+  let n = params.outW - b.ob * 4;
+  indices[o] = at.x;
+  if (n > 1) { indices[o + 1u] = at.y; }
+  if (n > 2) { indices[o + 2u] = at.z; }
+  if (n > 3) { indices[o + 3u] = at.w; }
+}
+
+/** Writes a block's results; `m` and `scaledSum` are the Lp rescale passes (unused otherwise). */
+fn finish(b: Block, acc: Acc, m: vec4<f32>, scaledSum: vec4<f32>) {
+  if (MODE == 0u) { store(b, acc.value); }
+  else if (MODE == 1u) { store(b, acc.value / avgDivisor(b)); }
+  else { store(b, lpResult(acc.value, m, scaledSum)); }
+}
+
+/** Lp's rare second look (see lpResult) rescans with the gathering fetch: less code to compile. */
+fn lpRescaled(b: Block, acc: Acc) -> vec4<f32> {
+  if (MODE != 2u || all(lpDirect(acc.value))) { return vec4<f32>(0.0); }
+  return scanGathered(b, PASS_SCALED, lpScale(acc.peak)).value;
+}
+
+fn poolGathered(u: u32) {
+  let b = blockAt(u);
+  let acc = scanGathered(b, PASS_MAIN, vec4<f32>(1.0));
+  finish(b, acc, acc.peak, lpRescaled(b, acc));
+}
+
+fn poolVec4(u: u32) {
+  let b = blockAt(u);
+  let acc = scanVec4(b, PASS_MAIN, vec4<f32>(1.0));
+  finish(b, acc, acc.peak, lpRescaled(b, acc));
+}
+
+fn blockIndex(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.x + wid.y * nwg.x) * WG + lid;
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let o = outputIndex(wid, nwg, lid);
-  if (o >= params.outputs) { return; }
-  let win = window(o);
-  if (MODE == 0u) {
-    y[o] = windowMax(win).value;
-  } else if (MODE == 1u) {
-    y[o] = windowSum(win) / avgDivisor(win);
-  } else {
-    y[o] = windowLp(win);
-  }
+  let u = blockIndex(wid, nwg, lid);
+  if (u < params.blocks) { poolGathered(u); }
 }
 
 @compute @workgroup_size(WG)
 fn max_with_indices(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                     @builtin(local_invocation_index) lid: u32) {
-  let o = outputIndex(wid, nwg, lid);
-  if (o >= params.outputs) { return; }
-  let best = windowMax(window(o));
-  y[o] = best.value;
-  indices[o] = best.at;
+  let u = blockIndex(wid, nwg, lid);
+  if (u < params.blocks) {
+    let b = blockAt(u);
+    let acc = scanGathered(b, PASS_MAIN, vec4<f32>(1.0));
+    store(b, acc.value);
+    storeIndices(b, acc.at);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u < params.blocks) { poolVec4(u); }
+}
+
+@compute @workgroup_size(WG)
+fn max_with_indices_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u < params.blocks) {
+    let b = blockAt(u);
+    let acc = scanVec4(b, PASS_MAIN, vec4<f32>(1.0));
+    store(b, acc.value);
+    storeIndices(b, acc.at);
+  }
 }

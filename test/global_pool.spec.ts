@@ -5,6 +5,7 @@ import {
   globalAvgPool, globalAvgPoolGrad, globalLpPool, globalLpPoolGrad, globalMaxPool, globalMaxPoolGrad,
   globalMaxPoolWithIndices, OptionError, ShapeError, type Engine,
 } from '../src/index.js';
+import { globalPoolLanes } from '../src/ops/global_pool.js';
 import { getEngine } from './setup.js';
 import { deepEqual, ok, throws } from './assert.js';
 import * as ref from './reference.js';
@@ -58,6 +59,18 @@ describe('global pools: forward and gradients vs the float64 reference', () => {
   it(`every global pool and gradient on ${CASES} random shapes (p = 1, 2, 3, 1.5; integer ties)`, async () => {
     await checkCases(globalCases(CASES, SEED + 10), (c, rng) =>
       allGlobalChecks(engine, randomPair(engine, shapeOf(c), rng, c.integers), c.p, rng, describeGlobal(c)));
+  });
+
+  it('the workgroup tree (what GPUs run; SwiftShader reduces a segment per lane) on 100 random shapes and a 1024×1024 plane', async () => {
+    globalPoolLanes.mode = 'tree';
+    try {
+      await checkCases(globalCases(100, SEED + 11), (c, rng) =>
+        allGlobalChecks(engine, randomPair(engine, shapeOf(c), rng, c.integers), c.p, rng, `tree lanes ${describeGlobal(c)}`));
+      const rng = ref.makeRng(4096);
+      await checkAll(allGlobalChecks(engine, randomPair(engine, [1, 1, 1024, 1024], rng, true), 1.5, rng, 'tree lanes [1, 1, 1024, 1024]'));
+    } finally {
+      globalPoolLanes.mode = 'auto';
+    }
   });
 
   it('7×7 planes: [2, 512, 7, 7]', async () => {

@@ -13,6 +13,8 @@ import {
 } from './pool_cases.js';
 
 const CASES = 200;
+/** Fewer: each window-width pattern compiles its own pipelines. */
+const VEC4_CASES = 100;
 
 describe('pool2d: forward ops vs the float64 reference', () => {
   let engine: Engine;
@@ -44,6 +46,28 @@ describe('pool2d: forward ops vs the float64 reference', () => {
 
   it(`lpPool2d on ${CASES} configurations (p = 1, 2, 3, 1.5)`, async () => {
     await checkCases(poolCases('lp', CASES), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng);
+      return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
+    });
+  });
+
+  it(`max, avg and Lp pools on ${VEC4_CASES} configurations each of the vec4 kernels' widths (common window-width patterns)`, async () => {
+    await checkCases(poolCases('max', VEC4_CASES, SEED + 20, true), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng, c.integers);
+      const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
+      const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
+      const what = describePool(c);
+      return [
+        { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
+        { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
+        { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
+      ];
+    });
+    await checkCases(poolCases('avg', VEC4_CASES, SEED + 21, true), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng);
+      return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
+    });
+    await checkCases(poolCases('lp', VEC4_CASES, SEED + 22, true), (c, rng) => {
       const x = randomPair(engine, shapeOf(c), rng);
       return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
     });

@@ -42,9 +42,31 @@ function rawCase(kind: PoolKind) {
   });
 }
 
-/** `count` valid configurations of one pool kind (invalid draws, which geometry.ts rejects, are skipped). */
-export function poolCases(kind: PoolKind, count: number, seed = SEED): PoolCase[] {
-  const drawn = fc.sample(rawCase(kind), { seed, numRuns: count * 8 });
+/**
+ * Draws whose width fits the vec4 kernels of pool2d.wgsl (rows of a multiple of 4 elements and
+ * the common window-width patterns: kernel width <= 3, stride <= 2, no dilation, left padding
+ * <= 1); the height side stays free.
+ */
+function widthPattern(kind: PoolKind) {
+  return fc.record({
+    N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 6 }),
+    H: fc.integer({ min: 1, max: 20 }), W: fc.integer({ min: 1, max: 5 }).map((q) => 4 * q),
+    kernel: fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 })),
+    stride: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 })).map((s) => s as [number, number] | null),
+    dilation: kind === 'max' ? fc.tuple(fc.integer({ min: 1, max: 3 }), fc.constant(1)) : fc.constant<[number, number]>([1, 1]),
+    padding: fc.tuple(side, fc.integer({ min: 0, max: 1 }), side, side).map((p) => p as PaddingOption),
+    ceilMode: fc.boolean(), countIncludePad: fc.boolean(),
+    divisorOverride: kind === 'avg' ? fc.option(fc.integer({ min: 1, max: 30 }), { freq: 4 }) : fc.constant(null),
+    p: fc.constantFrom(...P_VALUES), integers: fc.boolean(), seed: fc.nat(),
+  });
+}
+
+/**
+ * `count` valid configurations of one pool kind (invalid draws, which geometry.ts rejects, are
+ * skipped); `vec4Widths` draws only widths the vec4 kernels take.
+ */
+export function poolCases(kind: PoolKind, count: number, seed = SEED, vec4Widths = false): PoolCase[] {
+  const drawn = fc.sample(vec4Widths ? widthPattern(kind) : rawCase(kind), { seed, numRuns: count * 8 });
   const cases: PoolCase[] = [];
   for (const r of drawn) {
     if (cases.length === count) break;

@@ -5,6 +5,7 @@ import {
   type AvgPool2dOptions, type LpPool2dOptions, type MaxPool2dOptions, type PoolGeometry,
 } from '../geometry.js';
 import { Kernel } from '../runtime/kernels.js';
+import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 import forwardSource from '../../shaders/pool2d.wgsl';
@@ -18,11 +19,16 @@ export const POOL_MODE = { max: 0, avg: 1, lp: 2 } as const;
 
 const poolKernel = new Kernel('pool2d.wgsl', forwardSource, 'main');
 const maxWithIndicesKernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices');
+const poolVec4Kernel = new Kernel('pool2d.wgsl', forwardSource, 'main_vec4');
+const maxWithIndicesVec4Kernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices_vec4');
 const avgGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad');
+const avgGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad_vec4');
 const lpGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad');
+const lpGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad_vec4');
 const maxBoundsKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_bounds');
 const maxRangesKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_ranges');
 const maxGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad');
+const maxGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_vec4');
 
 /** What the kernels need of a window: a 2-D pool's geometry, or channel pooling seen as one. */
 export interface PoolWindows {
@@ -41,29 +47,92 @@ function windows2d(g: PoolGeometry, extra: { countIncludePad?: boolean; divisorO
   };
 }
 
+/** The P_CASE override of the Lp kernels: exact paths for p = 2 and p = 1, pow for any other p. */
+export function pCase(p: number): number {
+  return p === 2 ? 2 : p === 1 ? 1 : 0;
+}
+
+/** Outputs per invocation along a row (the vec4 lanes of pool2d.wgsl). */
+const BLOCK = 4;
+/**
+ * Window-width patterns that get the specialised vec4 kernel: each compiles its own pipelines
+ * (~0.3 s each on SwiftShader), so only the common ones: kernel width <= 3, stride <= 2, no
+ * dilation, left padding <= 1 (2/2, 3/2 pad 1, 3/1 pad 1, and 1/1 for channel pooling).
+ */
+function vec4Pattern(w: PoolWindows): boolean {
+  return w.kW <= 3 && w.strideW <= 2 && w.dilationW === 1 && w.padLeft <= 1;
+}
+
 function forwardUniforms(w: PoolWindows) {
+  const blocksPerRow = Math.ceil(w.outW / BLOCK);
   return {
-    outputs: w.planes * w.outH * w.outW, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
+    blocks: w.planes * w.outH * blocksPerRow, blocksPerRow, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
     kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilationH: w.dilationH, dilationW: w.dilationW,
     padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight,
     countIncludePad: w.countIncludePad ? 1 : 0, divisorOverride: w.divisorOverride, p: w.p,
   };
 }
 
+/**
+ * Records one forward dispatch: the vec4 kernel for a common window pattern on rows of a multiple
+ * of 4 elements (aligned vec4 loads), else the gathering one. A pattern's first use compiles both,
+ * so a later image width never compiles a pipeline.
+ */
+function dispatchForward(x: Tensor, w: PoolWindows, outputs: Record<string, Tensor>, mode: number): void {
+  const engine = x.engine;
+  const uniforms = forwardUniforms(w);
+  const groups = Math.ceil(uniforms.blocks / WG);
+  const withIndices = 'indices' in outputs;
+  const modeOverrides: Record<string, number> = withIndices ? { WG } : mode === POOL_MODE.lp ? { MODE: mode, WG, P_CASE: pCase(w.p) } : { MODE: mode, WG };
+  const gathered = { kernel: withIndices ? maxWithIndicesKernel : poolKernel, overrides: modeOverrides };
+  if (!vec4Pattern(w)) {
+    engine.run(gathered.kernel, { x, ...outputs }, uniforms, groups, gathered.overrides);
+    return;
+  }
+  const vec4 = {
+    kernel: withIndices ? maxWithIndicesVec4Kernel : poolVec4Kernel,
+    overrides: { ...gathered.overrides, KW: w.kW, SW: w.strideW, DW: w.dilationW, PADL: w.padLeft },
+  };
+  const [used, other] = w.inW % 4 === 0 ? [vec4, gathered] : [gathered, vec4];
+  void engine.precompile(other.kernel, other.overrides).catch(() => undefined);
+  // The vec4 kernel reads x both ways: vec4 rows, and gathers for Lp's rare rescale (lpRescaled).
+  const inputs: Record<string, Tensor> = used === vec4 ? (withIndices ? { xv: x } : { x, xv: x }) : { x };
+  engine.run(used.kernel, { ...inputs, ...outputs }, uniforms, groups, used.overrides);
+}
+
+/** Input pixels per invocation along a row in pool2d_grad.wgsl (4 vec4s). */
+const STRIP = 16;
+
 function gradUniforms(w: PoolWindows) {
+  const blocksPerRow = Math.ceil(w.inW / STRIP);
   return {
-    inputs: w.planes * w.inH * w.inW, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
+    blocks: w.planes * w.inH * blocksPerRow, blocksPerRow, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
     kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW,
     padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight,
     countIncludePad: w.countIncludePad ? 1 : 0, divisorOverride: w.divisorOverride, p: w.p, planes: w.planes,
   };
 }
 
+/**
+ * Records one gradient gather: the entry point storing dx as vec4s when rows hold a multiple of 4
+ * elements, else the scalar one. Both compile at the first use, so no later image width compiles.
+ */
+function dispatchGrad(engine: Engine, op: string, shape: readonly number[], kernels: { scalar: Kernel; vec4: Kernel },
+  w: PoolWindows, bindings: Record<string, Tensor>, vec4Bindings: Record<string, Tensor>, overrides: Record<string, number>): Tensor {
+  const uniforms = gradUniforms(w);
+  const dx = engine.empty(shape, 'float32', op);
+  const groups = Math.ceil(uniforms.blocks / WG);
+  const [used, other] = w.inW % 4 === 0 ? [kernels.vec4, kernels.scalar] : [kernels.scalar, kernels.vec4];
+  void engine.precompile(other, overrides).catch(() => undefined);
+  if (used === kernels.vec4) engine.run(used, { ...vec4Bindings, dxv: dx }, uniforms, groups, overrides);
+  else engine.run(used, { ...bindings, dx }, uniforms, groups, overrides);
+  return dx;
+}
+
 /** Runs pool2d.wgsl over `w`; `shape` is the output's. */
 export function runPoolForward(op: string, x: Tensor, w: PoolWindows, mode: number, shape: readonly number[]): Tensor {
   const y = x.engine.empty(shape, 'float32', op);
-  const uniforms = forwardUniforms(w);
-  x.engine.run(poolKernel, { x, y }, uniforms, Math.ceil(uniforms.outputs / WG), { MODE: mode, WG });
+  dispatchForward(x, w, { y }, mode);
   return y;
 }
 
@@ -83,8 +152,7 @@ export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { outpu
   const g = maxPoolGeometry(x.shape, opts, op);
   const output = x.engine.empty(g.outputShape, 'float32', op);
   const indices = x.engine.empty(g.outputShape, 'int32', op);
-  const uniforms = forwardUniforms(windows2d(g));
-  x.engine.run(maxWithIndicesKernel, { x, y: output, indices }, uniforms, Math.ceil(uniforms.outputs / WG), { WG });
+  dispatchForward(x, windows2d(g), { y: output, indices }, POOL_MODE.max);
   return { output, indices };
 }
 
@@ -116,39 +184,39 @@ export function maxPool2dGrad(dy: Tensor, indices: Tensor, inputShape: readonly 
   checkTensor(op, 'indices', indices, dy.engine, 'int32');
   const g = maxPoolGradGeometry(dy.shape, indices.shape, inputShape);
   const engine = dy.engine;
-  const uniforms = gradUniforms({
+  const w: PoolWindows = {
     planes: g.N * g.C, inH: g.H, inW: g.W, outH: g.outH, outW: g.outW,
     kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
     padTop: 0, padLeft: 0, padBottom: 0, padRight: 0, countIncludePad: true, divisorOverride: 0, p: 2,
-  });
-  const bounds = engine.empty([2 * (g.outH + g.outW)], 'int32', op);
-  engine.run(maxBoundsKernel, { indices, bounds }, uniforms, g.outH + g.outW, { WG });
-  const ranges = engine.empty([2 * (g.H + g.W)], 'int32', op);
-  engine.run(maxRangesKernel, { boundsIn: bounds, ranges }, uniforms, Math.ceil((g.H + g.W) / WG), { WG });
-  const dx = engine.empty(g.inputShape, 'float32', op);
-  engine.run(maxGradKernel, { dy, indices, rangesIn: ranges, dx }, uniforms, Math.ceil(uniforms.inputs / WG), { WG });
-  bounds.dispose();
-  ranges.dispose();
+  };
+  const uniforms = gradUniforms(w);
+  const lows = engine.empty([g.outH + g.outW], 'int32', op);
+  const highs = engine.empty([g.outH + g.outW], 'int32', op);
+  engine.fill(lows, 0x7fffffff);
+  engine.fill(highs, 0xffffffff);
+  engine.run(maxBoundsKernel, { indices, lows, highs }, uniforms, g.outH, { WG });
+  const lines = g.H + uniforms.blocksPerRow;  // input rows, then strips of input columns
+  const ranges = engine.empty([2 * lines], 'int32', op);
+  engine.run(maxRangesKernel, { lowsIn: lows, highsIn: highs, ranges }, uniforms, Math.ceil(lines / WG), { WG });
+  const dx = dispatchGrad(engine, op, g.inputShape, { scalar: maxGradKernel, vec4: maxGradVec4Kernel }, w,
+    { dy, indices, rangesIn: ranges }, { dy, indices, rangesIn: ranges }, { WG });
+  [lows, highs, ranges].forEach((t) => t.dispose());
   return dx;
 }
 
 /** dx[i] = Σ over the windows holding i of dy / divisor. */
 export function avgPool2dGrad(dy: Tensor, inputShape: readonly number[], opts: AvgPool2dOptions): Tensor {
-  const op = 'avgPool2dGrad';
-  checkTensor(op, 'dy', dy);
+  checkTensor('avgPool2dGrad', 'dy', dy);
   const g = avgPoolGradGeometry(dy.shape, inputShape, opts);
-  const uniforms = gradUniforms(windows2d(g, { countIncludePad: g.countIncludePad, divisorOverride: g.divisorOverride }));
-  const dx = dy.engine.empty([g.N, g.C, g.H, g.W], 'float32', op);
-  dy.engine.run(avgGradKernel, { dy, dx }, uniforms, Math.ceil(uniforms.inputs / WG), { WG });
-  return dx;
+  const w = windows2d(g, { countIncludePad: g.countIncludePad, divisorOverride: g.divisorOverride });
+  return dispatchGrad(dy.engine, 'avgPool2dGrad', [g.N, g.C, g.H, g.W], { scalar: avgGradKernel, vec4: avgGradVec4Kernel },
+    w, { dy }, { dy }, { WG });
 }
 
-/** Runs the Lp gradient gather of pool2d_grad.wgsl over `w`. */
+/** Runs the Lp gradient gather of pool2d_grad.wgsl over `w`; dx has x's shape. */
 export function runLpPoolGrad(op: string, dy: Tensor, x: Tensor, y: Tensor, w: PoolWindows): Tensor {
-  const uniforms = gradUniforms(w);
-  const dx = dy.engine.empty(x.shape, 'float32', op);
-  dy.engine.run(lpGradKernel, { dy, x, y, dx }, uniforms, Math.ceil(uniforms.inputs / WG), { WG });
-  return dx;
+  return dispatchGrad(dy.engine, op, x.shape, { scalar: lpGradKernel, vec4: lpGradVec4Kernel }, w,
+    { dy, x, y }, { dy, xv: x, y }, { WG, P_CASE: pCase(w.p) });
 }
 
 /** dx = Σ over the windows holding x of dy · sign(x)·|x|^(p-1) / y^(p-1); 0 for an all-zero window. */
