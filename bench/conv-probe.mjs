@@ -9,7 +9,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist-test', 'conv-probe.mjs');
 await build({
   stdin: {
-    contents: `export * from './src/index.ts'; export { conv2dWith, chooseConv2dPlan } from './src/ops/conv.ts'; export { Kernel } from './src/runtime/kernels.ts'; export * as ref from './test/reference.ts';`,
+    contents: `export { createEngine } from './src/engine.ts'; export { conv2dWith, chooseConv2dPlan } from './src/ops/conv.ts'; export { Kernel } from './src/runtime/kernels.ts'; export * as ref from './test/reference.ts';`,
     resolveDir: root, loader: 'ts',
   },
   bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: out, loader: { '.wgsl': 'text' }, logLevel: 'warning',

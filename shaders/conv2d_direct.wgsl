@@ -7,8 +7,9 @@
 // (SwiftShader blends every loop-carried value on each trip) is paid once per 4 taps.
 //   y[n,co,oh,ow] = b[co] + sum_k xp[n, ci, oh*sH + kh*dH, ow*sW + kw*dW] * wp[g, k, co']
 // xp is the input zero-padded once (pad2d.wgsl) plus one zero plane for the taps past the end,
-// so no load needs a bounds check; wp is the weight repacked by pack_weights: [groups][Kpad][coPad],
-// zero past K and past coutPerGroup, so 4 channels load as one aligned vec4.
+// so no load needs a bounds check; wp is the weight repacked by pack_weights: [groups][Kpad + 1][coPad],
+// zero past K and past coutPerGroup, so 4 channels load as one aligned vec4; row Kpad holds the bias
+// (or zeros), which seeds the accumulators.
 override BLOCK_CO: u32 = 8u;   // 4, 8 or 16
 override BLOCK_W: u32 = 8u;    // 4, 8 or 16
 
@@ -19,13 +20,12 @@ struct Params {
   K: u32, Kpad: u32, coPad: u32,      // taps per group, K rounded up to 4, channels per group rounded up to BLOCK_CO
   zeroOffset: u32,                    // start of the zero plane in xp
   total: u32,                         // invocations: N * groups * coBlocksPerGroup * outH * wBlocks
-  hasBias: u32, relu: u32,
+  relu: u32,
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> xp: array<f32>;
 @group(0) @binding(2) var<storage, read> wp: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 const WG: u32 = 64u;
 
@@ -89,9 +89,8 @@ fn next_tap(xo: ptr<function, u32>, kw: ptr<function, u32>, kh: ptr<function, u3
   *xo += params.dilationW + select(0u, rowStep, wrapW) + select(0u, planeStep, wrapH);
 }
 
-fn finish(v: f32, co: u32) -> f32 {
+fn finish(v: f32) -> f32 {
   var r = v;
-  if (params.hasBias != 0u) { r += bias[co]; }
   // select, not max: a NaN passes through ReLU as in the reference (max(NaN, 0) is undefined).
   if (params.relu != 0u) { r = select(r, 0.0, r < 0.0); }
   return r;
@@ -105,7 +104,7 @@ fn store_unit(u: array<vec4<f32>, 4>, p: u32, q: u32, co0: u32, coEnd: u32, yRow
     if (co >= coEnd) { return; }
     for (var j = 0u; j < 4u; j++) {
       let ow = ow0 + 4u * q + j;
-      if (ow < params.outW) { y[yRow + co * plane + ow] = finish(u[j][c], co); }
+      if (ow < params.outW) { y[yRow + co * plane + ow] = finish(u[j][c]); }
     }
   }
 }
@@ -141,7 +140,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var kw = 0u;
   var kh = 0u;
   let coQuads = params.coPad / 4u;
-  var wq = (g * params.Kpad * params.coPad + cb * BLOCK_CO) / 4u;
+  var wq = (g * (params.Kpad + 1u) * params.coPad + cb * BLOCK_CO) / 4u;
+  // The bias row seeds the accumulators (4 channels per vec4 load, instead of a load per output).
+  let biasRow = wq + params.Kpad * coQuads;
+  var bias = wp[biasRow];
+  a00 = array<vec4<f32>, 4>(bias, bias, bias, bias); a01 = a00; a02 = a00; a03 = a00;
+  if (BLOCK_CO >= 8u) { bias = wp[biasRow + 1u]; a10 = array<vec4<f32>, 4>(bias, bias, bias, bias); a11 = a10; a12 = a10; a13 = a10; }
+  if (BLOCK_CO >= 16u) {
+    bias = wp[biasRow + 2u]; a20 = array<vec4<f32>, 4>(bias, bias, bias, bias); a21 = a20; a22 = a20; a23 = a20;
+    bias = wp[biasRow + 3u]; a30 = array<vec4<f32>, 4>(bias, bias, bias, bias); a31 = a30; a32 = a30; a33 = a30;
+  }
   let zero = params.zeroOffset;
   let K = params.K;
   for (var k = 0u; k < params.Kpad; k += 4u) {
@@ -180,11 +188,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 
-// wp[g][k][c] = w[g*coutPerGroup + c][k] for k < K and c < coutPerGroup, else 0 (OIHW: k = (ci*kH + kh)*kW + kw).
-struct PackParams { K: u32, Kpad: u32, coutPerGroup: u32, coPad: u32, count: u32 }
+// wp[g][k][c] = w[g*coutPerGroup + c][k] for k < K and c < coutPerGroup, else 0 (OIHW: k = (ci*kH + kh)*kW + kw);
+// wp[g][Kpad][c] = bias[g*coutPerGroup + c] (0 without a bias or past coutPerGroup).
+struct PackParams { K: u32, Kpad: u32, coutPerGroup: u32, coPad: u32, count: u32, hasBias: u32 }
 @group(0) @binding(0) var<uniform> pack: PackParams;
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read_write> packed: array<f32>;
+@group(0) @binding(2) var<storage, read> packBias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> packed: array<f32>;
 
 @compute @workgroup_size(256)
 fn pack_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -193,9 +203,12 @@ fn pack_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   if (i >= pack.count) { return; }
   let c = i % pack.coPad;
   let gk = i / pack.coPad;
-  let k = gk % pack.Kpad;
-  let g = gk / pack.Kpad;
+  let k = gk % (pack.Kpad + 1u);
+  let g = gk / (pack.Kpad + 1u);
   var v = 0.0;
-  if (k < pack.K && c < pack.coutPerGroup) { v = weight[(g * pack.coutPerGroup + c) * pack.K + k]; }
+  if (c < pack.coutPerGroup) {
+    if (k < pack.K) { v = weight[(g * pack.coutPerGroup + c) * pack.K + k]; }
+    if (k == pack.Kpad && pack.hasBias != 0u) { v = packBias[g * pack.coutPerGroup + c]; }
+  }
   packed[i] = v;
 }

@@ -46,21 +46,21 @@ export function runDirect(engine: Engine, x: Tensor, weight: Tensor, bias: Tenso
   const K = g.cinPerGroup * g.kH * g.kW;
   const Kpad = Math.ceil(K / 4) * 4;
   const coPad = coBlocksPerGroup * blockCo;
-  const packedCount = g.groups * Kpad * coPad;
+  const packedCount = g.groups * (Kpad + 1) * coPad;
   const wp = engine.empty([packedCount], 'float32', 'conv2d packed weights');
-  engine.run(packKernel, { weight, packed: wp }, { K, Kpad, coutPerGroup: g.coutPerGroup, coPad, count: packedCount }, Math.ceil(packedCount / 256));
+  engine.run(packKernel, { weight, packBias: bias ?? weight, packed: wp }, { K, Kpad, coutPerGroup: g.coutPerGroup, coPad, count: packedCount, hasBias: bias ? 1 : 0 }, Math.ceil(packedCount / 256));
   // The last column block reads up to here; one extra zero plane serves the taps past K.
   const needCols = (wBlocks * blockW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
   const { xp, Hp, Wp, planes } = padInput(engine, x, g, needCols, 1);
   const total = g.N * g.groups * coBlocksPerGroup * g.outH * wBlocks;
   engine.run(
     directKernel,
-    { xp, wp, bias: bias ?? weight, y },
+    { xp, wp, y },
     {
       Cin: g.Cin, Hp, Wp, Cout: g.Cout, outH: g.outH, outW: g.outW,
       cinPerGroup: g.cinPerGroup, coutPerGroup: g.coutPerGroup, coBlocksPerGroup, wBlocks, groups: g.groups,
       kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW,
-      K, Kpad, coPad, zeroOffset: planes * Hp * Wp, total, ...flags(bias, g),
+      K, Kpad, coPad, zeroOffset: planes * Hp * Wp, total, relu: g.relu ? 1 : 0,
     },
     Math.ceil(total / WG),
     { BLOCK_CO: blockCo, BLOCK_W: blockW },
