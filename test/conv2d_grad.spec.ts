@@ -5,7 +5,7 @@ import {
   conv2dGradBias, conv2dGradInput, conv2dGradWeight, reluGrad, OptionError, ShapeError, type Engine, type Tensor,
 } from '../src/index.js';
 import { conv2d } from '../src/ops/conv.js';
-import { gradWeightPlan, SPLIT_MIN_REDUCTION } from '../src/ops/conv_launch.js';
+import { gradWeightPlan, SPLIT_MIN_REDUCTION } from '../src/ops/conv_weight_gemm.js';
 import { conv2dGradInputWith } from '../src/ops/conv_grad.js';
 import { getEngine } from './setup.js';
 import { equal, ok, throws } from './assert.js';
@@ -135,6 +135,22 @@ describe('conv2d gradients vs the float64 reference', () => {
       what: `grad-weight ${describeCase(c)}`, got: conv2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)),
       expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)), owned: [dy.gpu, x.gpu],
     }]);
+  });
+
+  it('grad-input of a fully connected conv (kernel = input) and of a strided conv with wide channel blocks', async () => {
+    const named: ConvCase[] = [
+      { N: 5, Cin: 6, Cout: 9, H: 3, W: 4, kH: 3, kW: 4, stride: [2, 1], dilation: [1, 1], groups: 3, padding: 0, pad: [0, 0, 0, 0], outH: 1, outW: 1, seed: 41 },
+      { N: 2, Cin: 30, Cout: 3, H: 11, W: 13, kH: 3, kW: 3, stride: [2, 3], dilation: [2, 1], groups: 1, padding: [2, 1, 0, 1], pad: [2, 1, 0, 1], outH: 5, outW: 5, seed: 42 },
+    ];
+    await checkAll(named.map((c) => {
+      const rng = rngFor(c.seed);
+      const dy = randomPair(engine, outputShape(c), rng);
+      const w = randomPair(engine, weightShape(c), rng);
+      return {
+        what: `grad-input ${describeCase(c)}`, got: conv2dGradInput(dy.gpu, w.gpu, inputShape(c), apiOpts(c)),
+        expected: () => ref.conv2dGradInput(dy.ref, w.ref, inputShape(c), refOpts(c)), owned: [dy.gpu, w.gpu],
+      };
+    }));
   });
 
   it('floor-mode leftovers: input rows and columns no window touched get exactly 0', async () => {

@@ -107,6 +107,29 @@ describe('convTranspose2d: forward and gradients vs the float64 reference', () =
     });
   });
 
+  it('the fully connected case (1x1 input, whole kernel in the output) and wide channel blocks', async () => {
+    const named: ConvTransposeCase[] = [
+      // 1x1 input: a matrix product with the weights as stored; 5 images (not a multiple of 4), 3·2·3 = 18 columns per group.
+      { N: 5, Cin: 4, Cout: 6, H: 1, W: 1, kH: 2, kW: 3, stride: [2, 3], dilation: [1, 1], groups: 2, padding: 0, pad: [0, 0, 0, 0], outputPadding: [0, 0], outH: 2, outW: 3, seed: 31 },
+      // 16 output channels per invocation, the last block partly past the group; stride 3 phases.
+      { N: 2, Cin: 3, Cout: 30, H: 4, W: 5, kH: 3, kW: 2, stride: [3, 2], dilation: [1, 2], groups: 1, padding: [1, 0, 0, 1], pad: [1, 0, 0, 1], outputPadding: [1, 1], outH: 12, outW: 11, seed: 32 },
+    ];
+    const pending: Pending[] = [];
+    for (const c of named) {
+      const rng = rngFor(c.seed);
+      const x = randomPair(engine, inputShape(c), rng);
+      const w = randomPair(engine, weightShape(c), rng);
+      const b = randomPair(engine, [c.Cout], rng);
+      const dy = randomPair(engine, outputShape(c), rng);
+      pending.push(
+        { what: `forward ${describeCase(c)}`, got: convTranspose2d(x.gpu, w.gpu, b.gpu, apiOpts(c)), expected: () => ref.convTranspose2d(x.ref, w.ref, b.ref, refOpts(c)), owned: [] },
+        { what: `grad-input ${describeCase(c)}`, got: convTranspose2dGradInput(dy.gpu, w.gpu, inputShape(c), apiOpts(c)), expected: () => ref.convTranspose2dGradInput(dy.ref, w.ref, inputShape(c), refOpts(c)), owned: [] },
+        { what: `grad-weight ${describeCase(c)}`, got: convTranspose2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)), expected: () => ref.convTranspose2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)), owned: [x.gpu, w.gpu, b.gpu, dy.gpu] },
+      );
+    }
+    await checkAll(pending);
+  });
+
   it('outputPadding >= stride (dilation > stride): grad-input crops the larger conv output', async () => {
     // stride 1, dilation 3, outputPadding 2: conv2d(dy) would have H + 2 rows; only H are the gradient.
     const c: ConvTransposeCase = {

@@ -1,10 +1,11 @@
 // Convolution gradients (torch.nn.grad.conv2d_input / conv2d_weight, and the bias sum).
 // Grad-input is a transposed conv of dy with the conv weights, grad-weight a GEMM of dy with
-// the input patches: both run on the shared kernels of conv_launch.ts.
+// the input patches: both run on the shared kernels of conv_gather.ts and conv_weight_gemm.ts.
 import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeometry, type Conv2dOptions } from '../geometry.js';
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
-import { runGatherOrConv, runGradWeight, type GatherRoute } from './conv_launch.js';
+import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
+import { runGradWeight } from './conv_weight_gemm.js';
 import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 

@@ -6,7 +6,8 @@ import {
   type ConvTranspose2dOptions,
 } from '../geometry.js';
 import type { Tensor } from '../tensor.js';
-import { runGatherOrConv, runGradWeight, type GatherRoute } from './conv_launch.js';
+import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
+import { runGradWeight } from './conv_weight_gemm.js';
 import { checkTensor } from './util.js';
 
 /** y = conv_transpose2d(x, weight [Cin, Cout/groups, kH, kW]) + bias. */

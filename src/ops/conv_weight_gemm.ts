@@ -1,0 +1,82 @@
+// Launcher of the weight-gradient GEMM (shaders/conv2d_grad_weight.wgsl), shared by
+// conv2dGradWeight and convTranspose2dGradWeight: ops choose the roles, this maps them to uniforms.
+import type { Engine } from '../engine.js';
+import { Kernel } from '../runtime/kernels.js';
+import type { Tensor } from '../tensor.js';
+import { channelBlock, padPlanes } from './conv_common.js';
+import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
+
+const gradWeightKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'main');
+const sumSplitsKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'sum_splits');
+
+const GRAD_WEIGHT_E_BLOCK = 8;
+/** Columns of `a` per loop trip of the grad-weight kernel. */
+const GRAD_WEIGHT_CHUNK = 8;
+const GRAD_WEIGHT_WG = 64;
+
+/**
+ * Weight gradient as a GEMM over the reduction rows (n, r) of `a`:
+ *   dw[o, i', kh, kw] = Σ a[n, o, r, c] · b[n, g·bPerGroup + i', r·sH - pT + kh·dH, c·sW - pL + kw·dW]
+ * dw is [aC, bC/groups, kH, kW]. The reduction is split across invocations when it is long.
+ */
+export interface GradWeightGeometry {
+  N: number; aC: number; aH: number; aW: number; bC: number; bH: number; bW: number;
+  groups: number; kH: number; kW: number;
+  strideH: number; strideW: number; dilationH: number; dilationW: number; padTop: number; padLeft: number;
+}
+
+/** Reductions shorter than this many products per dw element are never split. */
+export const SPLIT_MIN_REDUCTION = 8192;
+/** A split keeps at least this many products, so the partials stay small beside the inputs. */
+const MIN_REDUCTION_PER_SPLIT = 1024;
+
+export interface GradWeightPlan { oBlock: number; oBlocksPerGroup: number; eBlocks: number; tiles: number; splits: number; rowsPerSplit: number }
+
+/** How the weight gradient is tiled and split; exported so tests can aim at the split path. */
+export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swiftshader'): GradWeightPlan {
+  const aPerGroup = g.aC / g.groups;
+  const ePerGroup = (g.bC / g.groups) * g.kH * g.kW;
+  // The kernel's blocks are 4, 8 or 16 channels of `a`: 16 shares each load of b among the most products.
+  const oBlock = Math.max(4, channelBlock(aPerGroup, 16));
+  const oBlocksPerGroup = Math.ceil(aPerGroup / oBlock);
+  const eBlocks = Math.ceil(ePerGroup / GRAD_WEIGHT_E_BLOCK);
+  const tiles = g.groups * oBlocksPerGroup * eBlocks;
+  const rows = g.N * g.aH;
+  const reduction = rows * g.aW;
+  let splits = 1;
+  if (reduction >= SPLIT_MIN_REDUCTION) {
+    // Enough invocations to fill the device: a CPU's few cores, or a GPU's thousands of lanes.
+    const target = adapterKind === 'gpu' ? 16384 : 2048;
+    splits = Math.min(Math.ceil(target / tiles), Math.floor(reduction / MIN_REDUCTION_PER_SPLIT), rows);
+    splits = Math.max(splits, 1);
+  }
+  const rowsPerSplit = Math.ceil(rows / splits);
+  splits = Math.ceil(rows / rowsPerSplit);
+  return { oBlock, oBlocksPerGroup, eBlocks, tiles, splits, rowsPerSplit };
+}
+
+/** Records dw = Σ a ⊗ patches(b); dw must be [aC, bC/groups, kH, kW]. */
+export function runGradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  const plan = gradWeightPlan(g, engine.adapterInfo.kind);
+  const weightSize = dw.size;
+  const invocations = plan.tiles * plan.splits;
+  // a's rows in whole chunks of 8 columns; b padded to every row and column those chunks reach.
+  const aChunks = Math.ceil(g.aW / GRAD_WEIGHT_CHUNK);
+  const aPadded = padPlanes(engine, a, g.N * g.aC, g.aH, g.aW, g.aH, aChunks * GRAD_WEIGHT_CHUNK, 0, 0);
+  const bH = (g.aH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1;
+  const bW = (aChunks * GRAD_WEIGHT_CHUNK - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
+  const bPadded = padPlanes(engine, b, g.N * g.bC, g.bH, g.bW, bH, bW, g.padTop, g.padLeft);
+  const partial = plan.splits > 1 ? engine.empty([plan.splits, weightSize], 'float32', 'conv2dGradWeight partial sums') : dw;
+  engine.run(gradWeightKernel, { a: aPadded, b: bPadded, dw: partial }, {
+    aC: g.aC, aH: g.aH, aChunks, bC: g.bC, bH, bW,
+    aPerGroup: g.aC / g.groups, bPerGroup: g.bC / g.groups, oBlocksPerGroup: plan.oBlocksPerGroup,
+    eBlocks: plan.eBlocks, groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
+    dilationH: g.dilationH, dilationW: g.dilationW,
+    rows: g.N * g.aH, rowsPerSplit: plan.rowsPerSplit, splits: plan.splits, weightSize, invocations,
+  }, Math.ceil(invocations / GRAD_WEIGHT_WG), { O_BLOCK: plan.oBlock });
+  if (aPadded !== a) aPadded.dispose();
+  if (bPadded !== b) bPadded.dispose();
+  if (partial === dw) return;
+  engine.run(sumSplitsKernel, { partial, total: dw }, { weightSize, splits: plan.splits }, Math.ceil(weightSize / 256));
+  partial.dispose();
+}
