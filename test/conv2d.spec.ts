@@ -1,6 +1,6 @@
 // conv2d against the float64 reference: random layers (fast-check) through every kernel the
 // dispatcher can choose, forced one by one; the lecture's named cases; call-time validation.
-import { conv2d, createEngine, FullconvError, OptionError, ShapeError, TensorStateError, type Engine, type Tensor } from '../src/index.js';
+import { conv2d, createEngine, FullconvError, LimitError, OptionError, ShapeError, TensorStateError, type Engine, type Tensor } from '../src/index.js';
 import { conv2dGeometry } from '../src/geometry.js';
 import {
   chooseConv2dPlan, conv2dKernelRejects, conv2dWith, runConv2d, CONV2D_KERNELS, DIRECT_BLOCKS, FC_SPLITS, TILED_TILES,
@@ -261,6 +261,14 @@ describe('conv2d: call-time validation (FullconvError subclasses naming the rule
     throws(() => conv2d(x, w, null, { padding: [0, 1, -1, 0] }), /padding must be an integer >= 0/, OptionError);
     throws(() => conv2d(x, w, null, { strides: 2 } as never), /unknown option 'strides' \(did you mean 'stride'\?\)/, OptionError);
     throws(() => conv2d(x, w, null, { activation: 'gelu' } as never), /activation must be 'none' or 'relu'/, OptionError);
+  });
+
+  it('an output over the device limit throws LimitError before allocating', () => {
+    const one = engine.tensor([1], [1, 1, 1, 1]);
+    const live = engine.stats().liveBytes;
+    throws(() => conv2d(one, one, null, { padding: 40000 }), /conv2d: shape \[1,1,80001,80001\] needs \d+ bytes, over the device's limit/, LimitError);
+    equal(engine.stats().liveBytes, live, 'nothing allocated');
+    one.dispose();
   });
 
   it('tensors: int32 weight, disposed tensor, tensor of a disposed engine', async () => {

@@ -133,6 +133,17 @@ export function runConv2d(engine: Engine, x: Tensor, weight: Tensor, bias: Tenso
   const rejected = conv2dKernelRejects(p.kernel, g) ?? planRejects(p, engine.limits);
   if (rejected !== null) throw new OptionError(`conv2d: kernel '${p.kernel}' ${rejected}`);
   const y = out ?? engine.empty(g.outputShape, 'float32', 'conv2d');
+  try {
+    launch(engine, x, weight, bias, g, y, p);
+  } catch (e) {
+    // A scratch buffer over the device's limits (LimitError) must not leave the output allocated.
+    if (!out) y.dispose();
+    throw e;
+  }
+  return y;
+}
+
+function launch(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, y: Tensor, p: Conv2dPlan): void {
   switch (p.kernel) {
     case 'tiled': {
       const t = tiledShape(g);
@@ -158,5 +169,4 @@ export function runConv2d(engine: Engine, x: Tensor, weight: Tensor, bias: Tenso
       runFc(engine, x, weight, bias, g, y, p.split ?? FC_SPLITS[engine.adapterInfo.kind]);
       break;
   }
-  return y;
 }

@@ -51,7 +51,14 @@ export function runDirect(engine: Engine, x: Tensor, weight: Tensor, bias: Tenso
   engine.run(packKernel, { weight, packBias: bias ?? weight, packed: wp }, { K, Kpad, coutPerGroup: g.coutPerGroup, coPad, count: packedCount, hasBias: bias ? 1 : 0 }, Math.ceil(packedCount / 256));
   // The last column block reads up to here; one extra zero plane serves the taps past K.
   const needCols = (wBlocks * blockW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1;
-  const { xp, Hp, Wp, planes } = padInput(engine, x, g, needCols, 1);
+  let padded: ReturnType<typeof padInput>;
+  try {
+    padded = padInput(engine, x, g, needCols, 1);
+  } catch (e) {
+    wp.dispose();
+    throw e;
+  }
+  const { xp, Hp, Wp, planes } = padded;
   const total = g.N * g.groups * coBlocksPerGroup * g.outH * wBlocks;
   engine.run(
     directKernel,
