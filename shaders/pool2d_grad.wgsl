@@ -225,21 +225,28 @@ fn lp_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 const NO_HIT: i32 = 0x7fffffff;
 
 /**
- * One workgroup per output row; invocation t takes the columns t, t + WG, ... and walks every plane
- * (consecutive invocations read consecutive indices). lows/highs start at NO_HIT/-1 (filled).
+ * One workgroup per output row and run of MAX_BOUNDS_PLANES planes; invocation t takes the columns
+ * t, t + WG, ... and walks the planes (consecutive invocations read consecutive indices). Atomic
+ * min/max merge the workgroups (deterministic). lows/highs start at NO_HIT/-1 (filled).
  */
+const MAX_BOUNDS_PLANES: i32 = 16;
+
 @compute @workgroup_size(WG)
 fn max_bounds(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  let oh = i32(wid.x + wid.y * nwg.x);
-  if (oh >= params.outH) { return; }
+  let group = i32(wid.x + wid.y * nwg.x);
+  let run = group / params.outH;
+  let oh = group - run * params.outH;
+  let firstPlane = run * MAX_BOUNDS_PLANES;
+  if (firstPlane >= i32(params.planes)) { return; }
+  let endPlane = min(firstPlane + MAX_BOUNDS_PLANES, i32(params.planes));
   let planeSize = params.inH * params.inW;
   var rowLo = NO_HIT;
   var rowHi = -1;
   for (var ow = i32(lid); ow < params.outW; ow += i32(WG)) {
     var colLo = NO_HIT;
     var colHi = -1;
-    for (var plane = 0; plane < i32(params.planes); plane++) {
+    for (var plane = firstPlane; plane < endPlane; plane++) {
       let at = indices[(plane * params.outH + oh) * params.outW + ow];
       if (at >= 0 && at < planeSize) {
         let r = at / params.inW;

@@ -196,6 +196,18 @@ describe('pool grad: named cases and validation', () => {
     [x, output, indices, dy, dx].forEach((t) => t.dispose());
   });
 
+  it('maxPool2dGrad with many planes (the routing tables merge runs of planes) and rows not a multiple of 4', async () => {
+    const rng = ref.makeRng(70);
+    for (const shape of [[2, 35, 6, 8], [1, 40, 9, 7]]) {
+      const x = randomPair(engine, shape, rng, true);
+      const opts = { kernel: [3, 2] as [number, number], stride: [2, 1] as [number, number], padding: [1, 0, 1, 1] as [number, number, number, number] };
+      const forward = ref.maxPool2d(x.ref, { kernel: [3, 2], stride: [2, 1], pad: [1, 0, 1, 1] });
+      const dy = randomPair(engine, forward.output.shape, rng);
+      const { output, indices } = maxPool2dWithIndices(x.gpu, opts);
+      await checkAll([{ what: `maxPool2dGrad [${shape}]`, got: maxPool2dGrad(dy.gpu, indices, shape), expected: () => ref.maxPool2dGrad(dy.ref, forward.indices, shape), owned: [x.gpu, dy.gpu, output, indices] }]);
+    }
+  });
+
   it('Lp gradients: an all-zero window gives dx = 0 (no NaN); p = 50 on values ~10 is finite and matches', async () => {
     const values = new Float32Array(32).map((_, i) => (i < 16 ? 0 : 8 + (i % 5)));
     const x = pairFrom(engine, [1, 2, 4, 4], values);

@@ -1,5 +1,6 @@
-// 2-D max / average / Lp pooling and their gradients (gathers, no atomics). channel_pool.ts reuses
-// these kernels.
+// 2-D max / average / Lp pooling and their gradients: gathers over input positions, so
+// overlapping windows need no float atomics (the max router's tables use integer atomic
+// min/max). channel_pool.ts reuses these kernels.
 import {
   avgPoolGeometry, avgPoolGradGeometry, lpPoolGeometry, lpPoolGradGeometry, maxPoolGeometry, maxPoolGradGeometry,
   type AvgPool2dOptions, type LpPool2dOptions, type MaxPool2dOptions, type PoolGeometry,
@@ -194,7 +195,8 @@ export function maxPool2dGrad(dy: Tensor, indices: Tensor, inputShape: readonly 
   const highs = engine.empty([g.outH + g.outW], 'int32', op);
   engine.fill(lows, 0x7fffffff);
   engine.fill(highs, 0xffffffff);
-  engine.run(maxBoundsKernel, { indices, lows, highs }, uniforms, g.outH, { WG });
+  // One workgroup per output row and run of 16 planes (MAX_BOUNDS_PLANES in the shader).
+  engine.run(maxBoundsKernel, { indices, lows, highs }, uniforms, g.outH * Math.ceil(w.planes / 16), { WG });
   const lines = g.H + uniforms.blocksPerRow;  // input rows, then strips of input columns
   const ranges = engine.empty([2 * lines], 'int32', op);
   engine.run(maxRangesKernel, { lowsIn: lows, highsIn: highs, ranges }, uniforms, Math.ceil(lines / WG), { WG });
