@@ -1,6 +1,6 @@
 // Headless Chromium for tests, the bench and the demo check: the system Chromium where present,
 // else a browser puppeteer downloaded, else a clear error saying what to install.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -39,11 +39,14 @@ export async function launchBrowser(extraArgs = []) {
   const puppeteer = (await import('puppeteer')).default;
   const executablePath = await findBrowser();
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'fullconv-chromium-'));
-  return puppeteer.launch({
+  const browser = await puppeteer.launch({
     executablePath,
     headless: true,
     userDataDir,
     args: [...CHROMIUM_FLAGS, ...extraArgs],
     protocolTimeout: 30 * 60 * 1000,
   });
+  // A fresh profile per launch keeps runs independent; remove it once the browser is gone.
+  browser.once('disconnected', () => rmSync(userDataDir, { recursive: true, force: true }));
+  return browser;
 }
