@@ -6,7 +6,8 @@
 // Gradients are element-wise, 16 elements of one plane per invocation in the vec4 form.
 override MODE: u32 = 0u;  // 0 max, 1 avg (sum), 2 lp
 override WG: u32 = 64u;
-// Lp: 2 and 1 take exact paths, 0 any p (pow); an override so SwiftShader never runs pow needlessly.
+// Lp: p = 2, 1, 3 take exact paths (x*x and sqrt, |x|, x*x*x), 0 any p (pow); an override so
+// SwiftShader never runs pow needlessly (it evaluates both sides of a branch).
 override P_CASE: u32 = 2u;
 
 struct Params {
@@ -46,12 +47,14 @@ fn emptyState() -> State {
 fn powRatio(r: f32) -> f32 {
   if (P_CASE == 2u) { return r * r; }
   if (P_CASE == 1u) { return r; }
+  if (P_CASE == 3u) { return r * r * r; }
   return select(pow(r, params.p), 0.0, r == 0.0);
 }
 
 fn powRatio4(r: vec4<f32>) -> vec4<f32> {
   if (P_CASE == 2u) { return r * r; }
   if (P_CASE == 1u) { return r; }
+  if (P_CASE == 3u) { return r * r * r; }
   return select(pow(r, vec4<f32>(params.p)), vec4<f32>(0.0), r == vec4<f32>(0.0));
 }
 
@@ -255,6 +258,7 @@ fn lpPartial(xs: vec4<f32>, yv: f32) -> vec4<f32> {
   var partial: vec4<f32>;
   if (P_CASE == 2u) { partial = xs / yv; }
   else if (P_CASE == 1u) { partial = sign(xs); }
+  else if (P_CASE == 3u) { let r = xs / yv; partial = r * abs(r); }
   else { partial = sign(xs) * pow(abs(xs) / yv, vec4<f32>(params.p - 1.0)); }
   return select(partial, vec4<f32>(0.0), (xs == vec4<f32>(0.0)) | vec4<bool>(yv == 0.0));
 }

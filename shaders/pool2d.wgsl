@@ -8,8 +8,8 @@
 //   On SwiftShader this is ~2x the gathers (a layer compiles one pipeline per width pattern).
 override MODE: u32 = 0u;  // 0 max, 1 avg, 2 lp
 override WG: u32 = 64u;
-// Lp: 2 and 1 take exact paths (x*x and sqrt; |x|), 0 any p (pow). An override, not a branch on
-// params.p: SwiftShader would evaluate pow for every element on either side of a branch.
+// Lp: p = 2, 1, 3 take exact paths (x*x and sqrt; |x|; |x*x*x|), 0 any p (pow). An override, not
+// a branch on params.p: SwiftShader would evaluate pow for every element on either side of a branch.
 override P_CASE: u32 = 2u;
 override KW: i32 = 2;     // *_vec4 only: kernel width (<= 3), stride, dilation, left padding
 override SW: i32 = 2;
@@ -72,6 +72,7 @@ const PASS_SCALED: u32 = 1u;   // lp rescale: Σ (|x| / m)^p
 fn powAbs(v: vec4<f32>, p: f32) -> vec4<f32> {
   if (P_CASE == 2u) { return v * v; }
   if (P_CASE == 1u) { return abs(v); }
+  if (P_CASE == 3u) { return abs(v * v * v); }
   return select(pow(abs(v), vec4<f32>(p)), vec4<f32>(0.0), v == vec4<f32>(0.0));
 }
 

@@ -5,7 +5,8 @@
 // fixed costs (SwiftShader's dominate) are paid once per 16 elements. The *_vec4 entry points
 // store dx (and read x) as aligned vec4s, for rows of a multiple of 4 elements.
 override WG: u32 = 64u;
-// Lp: 2 and 1 take exact paths, 0 any p (pow); an override so SwiftShader never runs pow needlessly.
+// Lp: p = 2, 1, 3 take exact paths, 0 any p (pow); an override so SwiftShader never runs pow
+// needlessly (it evaluates both sides of a branch).
 override P_CASE: u32 = 2u;
 
 struct Params {
@@ -153,6 +154,7 @@ fn lpPartial(xs: vec4<f32>, yv: f32) -> vec4<f32> {
   var partial: vec4<f32>;
   if (P_CASE == 2u) { partial = xs / yv; }
   else if (P_CASE == 1u) { partial = sign(xs); }
+  else if (P_CASE == 3u) { let r = xs / yv; partial = r * abs(r); }
   else { partial = sign(xs) * pow(abs(xs) / yv, vec4<f32>(params.p - 1.0)); }
   return select(partial, vec4<f32>(0.0), (xs == vec4<f32>(0.0)) | vec4<bool>(yv == 0.0));
 }

@@ -35,9 +35,9 @@ function lanesFor(elements: number): number {
   return lanes;
 }
 
-/** The P_CASE override: exact paths for p = 2 and p = 1, pow for any other p. */
+/** The P_CASE override: exact paths for p = 2, 1 and 3, pow for any other p. */
 function pCase(p: number): number {
-  return p === 2 ? 2 : p === 1 ? 1 : 0;
+  return p === 2 || p === 1 || p === 3 ? p : 0;
 }
 
 /**

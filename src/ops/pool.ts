@@ -48,9 +48,9 @@ function windows2d(g: PoolGeometry, extra: { countIncludePad?: boolean; divisorO
   };
 }
 
-/** The P_CASE override of the Lp kernels: exact paths for p = 2 and p = 1, pow for any other p. */
+/** The P_CASE override of the Lp kernels: exact paths for p = 2, 1 and 3, pow for any other p. */
 export function pCase(p: number): number {
-  return p === 2 ? 2 : p === 1 ? 1 : 0;
+  return p === 2 || p === 1 || p === 3 ? p : 0;
 }
 
 /** Outputs per invocation along a row (the vec4 lanes of pool2d.wgsl). */
