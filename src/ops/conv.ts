@@ -55,14 +55,17 @@ function isFullyConnected(g: Conv2dGeometry): boolean {
 }
 
 /** Register blocks [channels, columns] the dispatcher picks for the direct kernels (each compiles a pipeline). */
-export const DIRECT_BLOCKS: readonly (readonly [number, number])[] = [[8, 16], [16, 8]];
+export const DIRECT_BLOCKS: readonly (readonly [number, number])[] = [[8, 16], [16, 8], [16, 16]];
 
 /**
  * Every load is a per-lane gather on SwiftShader, so the block should be large both ways: each input
- * value serves blockCo channels, each weight blockW columns. Few channels per group: a wide block.
+ * value serves blockCo channels, each weight blockW columns. Few channels per group get a wide block;
+ * 16 x 16 (fewest loads per FMA, measured best on L1, L3, L8) unless its columns past the row's end
+ * waste over 10% more than 16 x 8's (L2's 56 columns, L5's 55).
  */
-function directBlock(g: Conv2dGeometry): { blockCo: number; blockW: number } {
-  const [blockCo, blockW] = g.coutPerGroup <= 8 ? DIRECT_BLOCKS[0]! : DIRECT_BLOCKS[1]!;
+function directBlock(g: Conv2dGeometry, rowLength: number): { blockCo: number; blockW: number } {
+  const waste = (block: number): number => (Math.ceil(rowLength / block) * block) / rowLength;
+  const [blockCo, blockW] = g.coutPerGroup <= 8 ? DIRECT_BLOCKS[0]! : waste(16) > waste(8) + 0.1 ? DIRECT_BLOCKS[1]! : DIRECT_BLOCKS[2]!;
   return { blockCo, blockW };
 }
 
@@ -105,8 +108,8 @@ export function chooseConv2dPlan(g: Conv2dGeometry, adapter: AdapterKind): Conv2
   if (isFullyConnected(g)) return { kernel: 'fc', split: FC_SPLITS[adapter] };
   if (g.cinPerGroup === 1 && g.groups > 1) return { kernel: 'depthwise' };
   if (adapter === 'gpu') return { kernel: 'tiled', ...tiledShape(g) };
-  if (conv2dKernelRejects('pointwise', g) === null) return { kernel: 'pointwise', ...directBlock(g) };
-  return { kernel: 'direct', ...directBlock(g) };
+  if (conv2dKernelRejects('pointwise', g) === null) return { kernel: 'pointwise', ...directBlock(g, g.H * g.W) };
+  return { kernel: 'direct', ...directBlock(g, g.outW) };
 }
 
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts?: Conv2dOptions): Tensor {
@@ -151,14 +154,14 @@ function launch(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, 
       break;
     }
     case 'direct': {
-      const b = directBlock(g);
+      const b = directBlock(g, g.outW);
       runDirect(engine, x, weight, bias, g, y, p.blockCo ?? b.blockCo, p.blockW ?? b.blockW);
       break;
     }
     case 'pointwise': {
       // A 1x1 stride-1 conv sees each plane as one row: the direct kernel blocks along all of it.
       const flat: Conv2dGeometry = { ...g, H: 1, W: g.H * g.W, outH: 1, outW: g.outH * g.outW };
-      const b = directBlock(g);
+      const b = directBlock(g, flat.outW);
       runDirect(engine, x, weight, bias, flat, y, p.blockCo ?? b.blockCo, p.blockW ?? b.blockW);
       break;
     }
