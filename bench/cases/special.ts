@@ -1,0 +1,182 @@
+// Cases that are not one op timed three ways: the dispatcher's own costs, and fully
+// convolutional inference against a sliding window.
+import { createEngine, need, type Engine, type Tensor } from '../api.js';
+import { randomFloats } from '../data.js';
+import { compare, maxAbsError, REFERENCE_TOLERANCE } from '../check.js';
+import { firstRun, median, now, timeRuns } from '../timing.js';
+import { convData } from './conv.js';
+import { layer } from './layers.js';
+import { netCases } from './nets.js';
+import { fullconvRunnable, type CustomCase, type Metric } from './types.js';
+
+async function steadyRuns(engine: Engine, make: () => Tensor, runs: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    const y = make();
+    await engine.flush();
+    samples.push(now() - t0);
+    y.dispose();
+  }
+  return samples;
+}
+
+export const dispatchCase: CustomCase = {
+  id: 'dispatch/L2',
+  family: 'dispatch',
+  title: 'dispatcher costs',
+  shape: 'conv2d L2 (64→64, 56×56, k3), VGG-style net',
+  async run(engine, { smoke }) {
+    const { conv2d } = need('conv2d');
+    const counts = smoke ? { encode: 8, steady: 4, net: 2 } : { encode: 30, steady: 10, net: 5 };
+    const l = layer('L2');
+    const d = convData(l, 900);
+    const opts = { stride: 1, padding: 1 };
+    const x = engine.tensor(d.x, d.xShape);
+    const w = engine.tensor(d.w, d.wShape);
+    const b = engine.tensor(d.b, [l.cout]);
+    const metrics: Metric[] = [];
+    const notes: string[] = [];
+    try {
+      await steadyRuns(engine, () => conv2d(x, w, b, opts), 2);
+
+      // CPU cost of recording one conv layer: the conv2d() call itself, GPU work excluded.
+      const encode: number[] = [];
+      for (let i = 0; i < counts.encode; i++) {
+        const t0 = now();
+        const y = conv2d(x, w, b, opts);
+        encode.push(now() - t0);
+        await engine.flush();
+        y.dispose();
+      }
+      metrics.push({ name: 'CPU time to encode one conv layer (conv2d call)', value: median(encode) * 1000, unit: 'µs', note: `median of ${encode.length} calls` });
+
+      const allocs0 = engine.stats().bufferAllocations;
+      await steadyRuns(engine, () => conv2d(x, w, b, opts), counts.steady);
+      metrics.push({ name: `buffers allocated over ${counts.steady} steady-state conv2d runs`, value: engine.stats().bufferAllocations - allocs0, unit: 'buffers', expect: 0 });
+
+      // Image sizes never seen before, same layer: the pipeline cache must not grow.
+      const pipes0 = engine.stats().pipelinesCompiled;
+      const sizes: [number, number][] = [[57, 45], [112, 112], [28, 28], [9, 200]];
+      const perSize: string[] = [];
+      for (const [h, wd] of sizes) {
+        const before = engine.stats().pipelinesCompiled;
+        const xi = engine.tensor(randomFloats(l.cin * h * wd, h * 1000 + wd), [1, l.cin, h, wd]);
+        const y = conv2d(xi, w, b, opts);
+        await engine.flush();
+        y.dispose();
+        xi.dispose();
+        perSize.push(`${h}×${wd}: ${engine.stats().pipelinesCompiled - before}`);
+      }
+      metrics.push({ name: `pipelines compiled for ${sizes.length} new image sizes, same layer`, value: engine.stats().pipelinesCompiled - pipes0, unit: 'pipelines', expect: 0, note: perSize.join(', ') });
+
+      // A whole net: intermediates are created and dropped every run, still no new buffers.
+      try {
+        const net = netCases[1]!;
+        const nd = net.data();
+        const prepared = await net.fullconv(engine, nd);
+        const r = prepared.runnable;
+        const runNet = async (): Promise<void> => {
+          await r.launch();
+          await r.gpuDone();
+          r.release();
+        };
+        await runNet();
+        await runNet();
+        const a0 = engine.stats().bufferAllocations;
+        for (let i = 0; i < counts.net; i++) await runNet();
+        metrics.push({ name: `buffers allocated over ${counts.net} steady-state runs of the ${net.title}`, value: engine.stats().bufferAllocations - a0, unit: 'buffers', expect: 0 });
+        await prepared.dispose();
+      } catch (e) {
+        notes.push(`net steady state not measured: ${(e as Error).message}`);
+      }
+    } finally {
+      [x, w, b].forEach((t) => t.dispose());
+    }
+
+    // First run on a fresh engine: pipeline compiles + first allocations, against steady state.
+    const fresh = await createEngine();
+    try {
+      const fx = fresh.tensor(d.x, d.xShape);
+      const fw = fresh.tensor(d.w, d.wShape);
+      const fb = fresh.tensor(d.b, [l.cout]);
+      await fresh.flush();
+      const t0 = now();
+      const y = conv2d(fx, fw, fb, opts);
+      await fresh.flush();
+      const firstMs = now() - t0;
+      y.dispose();
+      const compiled = fresh.stats().pipelinesCompiled;
+      const steady = median(await steadyRuns(fresh, () => conv2d(fx, fw, fb, opts), 5));
+      metrics.push({ name: 'first conv2d run on a fresh engine (compile + run)', value: firstMs, unit: 'ms' });
+      metrics.push({ name: 'first-run overhead over steady state (≈ compile time)', value: firstMs - steady, unit: 'ms', note: `steady ${steady.toFixed(1)} ms; ${compiled} pipeline(s) compiled` });
+    } finally {
+      fresh.dispose();
+    }
+    return { metrics, notes };
+  },
+};
+
+/** The demo's classifier: src/app/architectures.ts 'lenet', what scripts/train.mjs trains for the demo. */
+const DEMO_INPUT: [number, number, number] = [1, 28, 28];
+const FCN_SIZE = 512;
+/** --smoke keeps the whole suite quick: the same comparison on a smaller image. */
+const FCN_SMOKE_SIZE = 96;
+/** A sliding window over 512×512 takes many seconds on SwiftShader: each variant's timed runs stop at this budget (at least 2). */
+const VARIANT_BUDGET_MS = 40000;
+
+export const fcnCase: CustomCase = {
+  id: 'fcn/sliding512',
+  family: 'fcn',
+  title: 'fully convolutional vs sliding window',
+  shape: `demo classifier (LeNet, 1×28×28 → 10), ${FCN_SIZE}×${FCN_SIZE} input`,
+  async run(engine, { plan, smoke }) {
+    const size = smoke ? FCN_SMOKE_SIZE : FCN_SIZE;
+    const api = need('Sequential', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'slidingWindow');
+    const pool = { kernel: 2, stride: 2 };
+    const classifier = new api.Sequential(engine, [
+      new api.Conv2d(1, 16, 5), new api.ReLU(), new api.MaxPool2d(pool),
+      new api.Conv2d(16, 32, 5), new api.ReLU(), new api.MaxPool2d(pool),
+      new api.Flatten(), new api.Linear(512, 128), new api.ReLU(), new api.Linear(128, 10),
+    ], { seed: 11 });
+    classifier.eval();
+    const fcn = classifier.toFullyConvolutional(DEMO_INPUT);
+    fcn.eval();
+    const x = engine.tensor(randomFloats(size * size, 77), [1, 1, size, size]);
+    try {
+      const geo = fcn.geometry([1, 1, size, size]);
+      const [outH, outW] = [geo.outputShape[2]!, geo.outputShape[3]!];
+      const jump = classifier.geometry(DEMO_INPUT).jump;
+      const variants = [
+        { name: 'fully convolutional (one forward of toFullyConvolutional)', runnable: fullconvRunnable(engine, () => fcn.forward(x)) },
+        { name: `sliding window (the classifier on each 28×28 crop at stride ${jump[0]}, batches of 256)`, runnable: fullconvRunnable(engine, () => api.slidingWindow(classifier, x, DEMO_INPUT)) },
+      ];
+      const firsts = [];
+      for (const v of variants) firsts.push(await firstRun(v.runnable));
+      // No padding in this classifier, so the score maps must agree cell for cell.
+      const mismatch = compare(firsts[0]!.output, firsts[1]!.output, 'float', REFERENCE_TOLERANCE);
+      const check = { passed: mismatch === null, against: 'the sliding window\'s scores', maxAbsError: maxAbsError(firsts[0]!.output, firsts[1]!.output), ...(mismatch ? { message: mismatch.message } : {}) };
+      const timed = [];
+      if (check.passed) {
+        for (let i = 0; i < variants.length; i++) {
+          const runs = Math.min(plan.minRuns, Math.max(2, Math.floor(VARIANT_BUDGET_MS / firsts[i]!.firstMs)));
+          const t = await timeRuns(variants[i]!.runnable, firsts[i]!.firstMs, { minRuns: runs, maxRuns: runs, budgetMs: 0 });
+          timed.push({ name: variants[i]!.name, gpuMs: t.gpuMs, readMs: t.readMs, runs: t.runs, firstMs: t.firstMs });
+        }
+      }
+      const metrics: Metric[] = [{ name: 'windows (score-map cells)', value: outH * outW, unit: `cells (${outH}×${outW})` }];
+      if (timed.length === 2) metrics.push({ name: 'fully convolutional speed-up over the sliding window', value: timed[1]!.gpuMs / timed[0]!.gpuMs, unit: '×' });
+      return {
+        metrics,
+        variants: timed,
+        check,
+        ...(smoke ? { shape: `demo classifier (LeNet, 1×28×28 → 10), ${size}×${size} input (smoke run)` } : {}),
+        notes: [`input ${size}×${size}; random weights (timing does not depend on them); each variant's timed runs are capped by a ${VARIANT_BUDGET_MS / 1000} s budget, at least 2`],
+      };
+    } finally {
+      x.dispose();
+      fcn.dispose();
+      classifier.dispose();
+    }
+  },
+};
