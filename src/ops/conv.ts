@@ -26,7 +26,7 @@ export interface Conv2dPlan {
   tileM?: number;
   tileN?: number;
   tileK?: number;
-  /** fc: invocations per output channel (a power of two <= 64). */
+  /** fc: invocations that share 4 output channels (a power of two <= 64). */
   split?: number;
 }
 
