@@ -248,6 +248,7 @@ async function main() {
     let windowImages = 0;
     let sampled = { correct: 0, count: 0, lossSum: 0, lossCount: 0 };
     const epochStart = performance.now();
+    let inFlight = null;
     for (let step = 0; step < steps && !stopRequested; step++) {
       const from = step * opts.batch;
       const n = Math.min(opts.batch, trainCount - from);
@@ -258,6 +259,10 @@ async function main() {
       model.zeroGrad();
       model.backward(dLogits).dispose();
       optimizer.step();
+      // Keep the GPU at most one step behind: Ctrl-C then stops within a step, and queued work stays small.
+      const submitted = engine.flush();
+      if (inFlight) await inFlight;
+      inFlight = submitted;
       windowImages += n;
       const last = step === steps - 1;
       if ((step + 1) % opts.logEvery === 0 || last) {
