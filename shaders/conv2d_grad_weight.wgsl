@@ -5,12 +5,13 @@
 //   convTranspose2dGradWeight: a = x,  b = dy  (dw is [Cin, Cout/g, kH, kW]: the same sum)
 // Both operands arrive padded by `pad_planes`: a's rows to whole chunks of 8 zero-filled columns
 // (aligned vec4 loads), b with the conv's padding and every row and column a chunk can reach, so
-// no load needs a bounds check. Each invocation holds an O_BLOCK × 8 tile of dw (the 8 along
-// E = i', kh, kw flattened) in vec4 registers and takes 4 columns of `a` per loop trip. When
+// no load needs a bounds check. Each invocation holds an O_BLOCK × E_BLOCK tile of dw (E_BLOCK
+// along E = i', kh, kw flattened) in vec4 registers and takes 4 columns of `a` per loop trip. When
 // N·aH·aW is large the rows are SPLIT across invocations: each writes a partial tile, and
 // `sum_splits` adds them.
 
-override O_BLOCK: u32 = 8u;   // dw rows (channels of `a`) per invocation: 4, 8 or 16
+override O_BLOCK: u32 = 8u;   // dw rows (channels of `a`) per invocation: 1, 2, 4, 8 or 16
+override E_BLOCK: u32 = 8u;   // dw columns per invocation: 4 or 8 (one or two vec4)
 const WG: u32 = 64u;
 
 struct Params {
@@ -32,18 +33,19 @@ struct Params {
 // written out by hand (no dynamically indexed arrays: SwiftShader's JIT keeps those in memory).
 struct Taps { o0: u32, o1: u32, o2: u32, o3: u32, o4: u32, o5: u32, o6: u32, o7: u32 }
 
-// b at column offset `col` for the 8 taps: two vec4 over e.
+// b at column offset `col` for the tile's taps: two vec4 over e (the second 0 when E_BLOCK is 4).
 fn tapsAt(t: Taps, col: u32) -> array<vec4<f32>, 2> {
-  return array<vec4<f32>, 2>(
-    vec4<f32>(b[t.o0 + col], b[t.o1 + col], b[t.o2 + col], b[t.o3 + col]),
-    vec4<f32>(b[t.o4 + col], b[t.o5 + col], b[t.o6 + col], b[t.o7 + col]));
+  var v: array<vec4<f32>, 2>;
+  v[0] = vec4<f32>(b[t.o0 + col], b[t.o1 + col], b[t.o2 + col], b[t.o3 + col]);
+  if (E_BLOCK >= 8u) { v[1] = vec4<f32>(b[t.o4 + col], b[t.o5 + col], b[t.o6 + col], b[t.o7 + col]); }
+  return v;
 }
 
 // One dw row (channel o) over 4 columns: av holds a at the 4 columns, c0..c3 the taps at each.
 fn row4(acc: ptr<function, array<vec4<f32>, 2>>, av: vec4<f32>,
         c0: array<vec4<f32>, 2>, c1: array<vec4<f32>, 2>, c2: array<vec4<f32>, 2>, c3: array<vec4<f32>, 2>) {
   (*acc)[0] += av.x * c0[0] + av.y * c1[0] + av.z * c2[0] + av.w * c3[0];
-  (*acc)[1] += av.x * c0[1] + av.y * c1[1] + av.z * c2[1] + av.w * c3[1];
+  if (E_BLOCK >= 8u) { (*acc)[1] += av.x * c0[1] + av.y * c1[1] + av.z * c2[1] + av.w * c3[1]; }
 }
 
 fn store(acc: array<vec4<f32>, 2>, o: u32, rowOut: u32, eCount: u32, e0: u32, oEnd: u32) {
@@ -51,7 +53,7 @@ fn store(acc: array<vec4<f32>, 2>, o: u32, rowOut: u32, eCount: u32, e0: u32, oE
   let at = rowOut + o * eCount + e0;
   for (var e = 0u; e < 4u; e++) {
     if (e0 + e < eCount) { dw[at + e] = acc[0][e]; }
-    if (e0 + e + 4u < eCount) { dw[at + e + 4u] = acc[1][e]; }
+    if (E_BLOCK >= 8u && e0 + e + 4u < eCount) { dw[at + e + 4u] = acc[1][e]; }
   }
 }
 
@@ -69,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let split = r / oBlocks;
   let g = oBlock / p.oBlocksPerGroup;
   let o0 = (oBlock % p.oBlocksPerGroup) * O_BLOCK;
-  let e0 = eBlock * 8u;
+  let e0 = eBlock * E_BLOCK;
   let kArea = p.kH * p.kW;
   let eCount = p.bPerGroup * kArea;
 
@@ -106,10 +108,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let c1 = tapsAt(base, col + sW);
       let c2 = tapsAt(base, col + 2u * sW);
       let c3 = tapsAt(base, col + 3u * sW);
-      row4(&a0, a[at + min(0u, oLast) * aPlane], c0, c1, c2, c3);
-      row4(&a1, a[at + min(1u, oLast) * aPlane], c0, c1, c2, c3);
-      row4(&a2, a[at + min(2u, oLast) * aPlane], c0, c1, c2, c3);
-      row4(&a3, a[at + min(3u, oLast) * aPlane], c0, c1, c2, c3);
+      row4(&a0, a[at], c0, c1, c2, c3);
+      if (O_BLOCK >= 2u) { row4(&a1, a[at + min(1u, oLast) * aPlane], c0, c1, c2, c3); }
+      if (O_BLOCK >= 4u) {
+        row4(&a2, a[at + min(2u, oLast) * aPlane], c0, c1, c2, c3);
+        row4(&a3, a[at + min(3u, oLast) * aPlane], c0, c1, c2, c3);
+      }
       if (O_BLOCK >= 8u) {
         row4(&a4, a[at + min(4u, oLast) * aPlane], c0, c1, c2, c3);
         row4(&a5, a[at + min(5u, oLast) * aPlane], c0, c1, c2, c3);
@@ -133,8 +137,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   let rowOut = split * p.weightSize + (g * p.aPerGroup + o0) * eCount;
   let oEnd = p.aPerGroup - o0;
-  store(a0, 0u, rowOut, eCount, e0, oEnd); store(a1, 1u, rowOut, eCount, e0, oEnd);
-  store(a2, 2u, rowOut, eCount, e0, oEnd); store(a3, 3u, rowOut, eCount, e0, oEnd);
+  store(a0, 0u, rowOut, eCount, e0, oEnd);
+  if (O_BLOCK >= 2u) { store(a1, 1u, rowOut, eCount, e0, oEnd); }
+  if (O_BLOCK >= 4u) { store(a2, 2u, rowOut, eCount, e0, oEnd); store(a3, 3u, rowOut, eCount, e0, oEnd); }
   if (O_BLOCK >= 8u) {
     store(a4, 4u, rowOut, eCount, e0, oEnd); store(a5, 5u, rowOut, eCount, e0, oEnd);
     store(a6, 6u, rowOut, eCount, e0, oEnd); store(a7, 7u, rowOut, eCount, e0, oEnd);
@@ -145,6 +150,46 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     store(a12, 12u, rowOut, eCount, e0, oEnd); store(a13, 13u, rowOut, eCount, e0, oEnd);
     store(a14, 14u, rowOut, eCount, e0, oEnd); store(a15, 15u, rowOut, eCount, e0, oEnd);
   }
+}
+
+// Fully connected weight gradient (a is 1x1 and b exactly the kernel: unpadded, undilated):
+// dw[c, k] = Σ_n a[n, c] · b[n, g·K + k] for channel c of group g, K = bPerGroup·kH·kW, a sum over
+// the batch only; 16 k (4 vec4) per invocation, neighbouring invocations writing neighbouring dw.
+struct OuterParams { batch: u32, aC: u32, aPerGroup: u32, groups: u32, kQuads: u32, kBlocks: u32, invocations: u32 }
+@group(0) @binding(11) var<uniform> outerParams: OuterParams;
+@group(0) @binding(12) var<storage, read> outerA: array<f32>;
+@group(0) @binding(13) var<storage, read> outerB: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read_write> outerDw: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn outer_product(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let q = outerParams;
+  let index = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (index >= q.invocations) { return; }
+  let kBlock = index % q.kBlocks;
+  let c = index / q.kBlocks;
+  let g = c / q.aPerGroup;
+  // Quads past the row read its last one (never written).
+  let quad0 = kBlock * 4u;
+  let last = q.kQuads - 1u;
+  let q1 = min(quad0 + 1u, last);
+  let q2 = min(quad0 + 2u, last);
+  let q3 = min(quad0 + 3u, last);
+  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+  for (var n = 0u; n < q.batch; n++) {
+    let av = outerA[n * q.aC + c];
+    let row = (n * q.groups + g) * q.kQuads;
+    acc0 += av * outerB[row + quad0];
+    acc1 += av * outerB[row + q1];
+    acc2 += av * outerB[row + q2];
+    acc3 += av * outerB[row + q3];
+  }
+  let out = c * q.kQuads + quad0;
+  outerDw[out] = acc0;
+  if (quad0 + 1u <= last) { outerDw[out + 1u] = acc1; }
+  if (quad0 + 2u <= last) { outerDw[out + 2u] = acc2; }
+  if (quad0 + 3u <= last) { outerDw[out + 3u] = acc3; }
 }
 
 // Zero padding of whole planes: out[plane, r, c] = in[plane, r - top, c - left], 0 outside `in`.

@@ -137,19 +137,23 @@ describe('conv2d gradients vs the float64 reference', () => {
     }]);
   });
 
-  it('grad-input of a fully connected conv (kernel = input) and of a strided conv with wide channel blocks', async () => {
+  it('grad-input and grad-weight of a fully connected conv (kernel = input), grad-input of a strided conv with wide channel blocks', async () => {
     const named: ConvCase[] = [
       { N: 5, Cin: 6, Cout: 9, H: 3, W: 4, kH: 3, kW: 4, stride: [2, 1], dilation: [1, 1], groups: 3, padding: 0, pad: [0, 0, 0, 0], outH: 1, outW: 1, seed: 41 },
       { N: 2, Cin: 30, Cout: 3, H: 11, W: 13, kH: 3, kW: 3, stride: [2, 3], dilation: [2, 1], groups: 1, padding: [2, 1, 0, 1], pad: [2, 1, 0, 1], outH: 5, outW: 5, seed: 42 },
     ];
-    await checkAll(named.map((c) => {
+    await checkAll(named.flatMap((c) => {
       const rng = rngFor(c.seed);
       const dy = randomPair(engine, outputShape(c), rng);
       const w = randomPair(engine, weightShape(c), rng);
-      return {
+      const x = randomPair(engine, inputShape(c), rng);
+      return [{
         what: `grad-input ${describeCase(c)}`, got: conv2dGradInput(dy.gpu, w.gpu, inputShape(c), apiOpts(c)),
-        expected: () => ref.conv2dGradInput(dy.ref, w.ref, inputShape(c), refOpts(c)), owned: [dy.gpu, w.gpu],
-      };
+        expected: () => ref.conv2dGradInput(dy.ref, w.ref, inputShape(c), refOpts(c)), owned: [w.gpu],
+      }, {
+        what: `grad-weight ${describeCase(c)}`, got: conv2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)),
+        expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)), owned: [dy.gpu, x.gpu],
+      }];
     }));
   });
 
@@ -243,6 +247,12 @@ describe('conv2d gradients: the lecture\'s gate patterns', () => {
       equal(db[c], sum, `db[${c}]`);
     }
     dy.dispose();
+  });
+
+  it('add distributes over large planes too (the workgroup tree, a plane not a multiple of 4)', async () => {
+    const rng = rngFor(8);
+    const dy = randomPair(engine, [2, 5, 37, 41], rng);
+    await checkAll([{ what: 'bias of [2, 5, 37, 41]', got: conv2dGradBias(dy.gpu), expected: () => ref.conv2dGradBias(dy.ref), owned: [dy.gpu] }]);
   });
 
   it('max routes: reluGrad passes dy where x > 0 and blocks it elsewhere', async () => {

@@ -10,6 +10,9 @@ import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 
 const gradBiasKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'main');
+const gradBiasSmallKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'per_channel');
+/** Sums per channel this short run serially, one invocation each. */
+const SMALL_BIAS_SUM = 1024;
 
 /** dx of y = conv2d(x, weight) for `dy`: x's shape is `inputShape` (floor-mode leftovers get 0). */
 export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions): Tensor {
@@ -55,7 +58,12 @@ export function conv2dGradBias(dy: Tensor): Tensor {
   checkTensor(op, 'dy', dy);
   const g = conv2dGradBiasGeometry(dy.shape);
   const db = dy.engine.empty([g.C], 'float32', op);
+  const uniforms = { batch: g.N, channels: g.C, planeSize: g.H * g.W };
+  if (g.N * g.H * g.W <= SMALL_BIAS_SUM) {
+    dy.engine.run(gradBiasSmallKernel, { dy, db }, uniforms, Math.ceil(g.C / 64));
+    return db;
+  }
   const workgroupSize = dy.engine.adapterInfo.kind === 'swiftshader' ? 32 : 256;
-  dy.engine.run(gradBiasKernel, { dy, db }, { batch: g.N, channels: g.C, planeSize: g.H * g.W }, g.C, { WG: workgroupSize });
+  dy.engine.run(gradBiasKernel, { dy, db }, uniforms, g.C, { WG: workgroupSize });
   return db;
 }

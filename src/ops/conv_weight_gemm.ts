@@ -8,8 +8,8 @@ import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
 
 const gradWeightKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'main');
 const sumSplitsKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'sum_splits');
+const outerKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'outer_product');
 
-const GRAD_WEIGHT_E_BLOCK = 8;
 /** Columns of `a` per loop trip of the grad-weight kernel. */
 const GRAD_WEIGHT_CHUNK = 8;
 const GRAD_WEIGHT_WG = 64;
@@ -30,16 +30,21 @@ export const SPLIT_MIN_REDUCTION = 8192;
 /** A split keeps at least this many products, so the partials stay small beside the inputs. */
 const MIN_REDUCTION_PER_SPLIT = 1024;
 
-export interface GradWeightPlan { oBlock: number; oBlocksPerGroup: number; eBlocks: number; tiles: number; splits: number; rowsPerSplit: number }
+export interface GradWeightPlan {
+  oBlock: number; oBlocksPerGroup: number; eBlock: number; eBlocks: number; tiles: number; splits: number; rowsPerSplit: number;
+}
 
 /** How the weight gradient is tiled and split; exported so tests can aim at the split path. */
 export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swiftshader'): GradWeightPlan {
   const aPerGroup = g.aC / g.groups;
   const ePerGroup = (g.bC / g.groups) * g.kH * g.kW;
-  // The kernel's blocks are 4, 8 or 16 channels of `a`: 16 shares each load of b among the most products.
-  const oBlock = Math.max(4, channelBlock(aPerGroup, 16));
+  // Up to 16 channels of `a` share each load of b; 8 columns of dw share each load of a. With 1
+  // or 2 channels (depthwise) a's loads are few anyway, and 4 columns waste less of a small kernel
+  // (a 3x3 has 9: 12 in blocks of 4, 16 in blocks of 8). Few variants: each compiles in 1-5 s on SwiftShader.
+  const oBlock = channelBlock(aPerGroup, 16);
   const oBlocksPerGroup = Math.ceil(aPerGroup / oBlock);
-  const eBlocks = Math.ceil(ePerGroup / GRAD_WEIGHT_E_BLOCK);
+  const eBlock = oBlock <= 2 ? 4 : 8;
+  const eBlocks = Math.ceil(ePerGroup / eBlock);
   const tiles = g.groups * oBlocksPerGroup * eBlocks;
   const rows = g.N * g.aH;
   const reduction = rows * g.aW;
@@ -52,11 +57,15 @@ export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swif
   }
   const rowsPerSplit = Math.ceil(rows / splits);
   splits = Math.ceil(rows / rowsPerSplit);
-  return { oBlock, oBlocksPerGroup, eBlocks, tiles, splits, rowsPerSplit };
+  return { oBlock, oBlocksPerGroup, eBlock, eBlocks, tiles, splits, rowsPerSplit };
 }
 
 /** Records dw = Σ a ⊗ patches(b); dw must be [aC, bC/groups, kH, kW]. */
 export function runGradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  if (isOuterProduct(g)) {
+    runOuterProduct(engine, g, a, b, dw);
+    return;
+  }
   const plan = gradWeightPlan(g, engine.adapterInfo.kind);
   const weightSize = dw.size;
   const invocations = plan.tiles * plan.splits;
@@ -73,10 +82,28 @@ export function runGradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, 
     eBlocks: plan.eBlocks, groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
     dilationH: g.dilationH, dilationW: g.dilationW,
     rows: g.N * g.aH, rowsPerSplit: plan.rowsPerSplit, splits: plan.splits, weightSize, invocations,
-  }, Math.ceil(invocations / GRAD_WEIGHT_WG), { O_BLOCK: plan.oBlock });
+  }, Math.ceil(invocations / GRAD_WEIGHT_WG), { O_BLOCK: plan.oBlock, E_BLOCK: plan.eBlock });
   if (aPadded !== a) aPadded.dispose();
   if (bPadded !== b) bPadded.dispose();
   if (partial === dw) return;
   engine.run(sumSplitsKernel, { partial, total: dw }, { weightSize, splits: plan.splits }, Math.ceil(weightSize / 256));
   partial.dispose();
+}
+
+/**
+ * A fully connected layer's weight gradient (a 1x1, b exactly one unpadded, undilated kernel
+ * window, whole vec4 rows): dw = Σ_n a[n] ⊗ b[n], a sum over the batch only.
+ */
+function isOuterProduct(g: GradWeightGeometry): boolean {
+  return g.aH === 1 && g.aW === 1 && g.padTop === 0 && g.padLeft === 0 && g.bH === g.kH && g.bW === g.kW &&
+    (g.kH === 1 || g.dilationH === 1) && (g.kW === 1 || g.dilationW === 1) && ((g.bC / g.groups) * g.kH * g.kW) % 4 === 0;
+}
+
+function runOuterProduct(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  const kQuads = ((g.bC / g.groups) * g.kH * g.kW) / 4;
+  const kBlocks = Math.ceil(kQuads / 4);
+  const invocations = g.aC * kBlocks;
+  engine.run(outerKernel, { outerA: a, outerB: b, outerDw: dw }, {
+    batch: g.N, aC: g.aC, aPerGroup: g.aC / g.groups, groups: g.groups, kQuads, kBlocks, invocations,
+  }, Math.ceil(invocations / GRAD_WEIGHT_WG));
 }
