@@ -57,7 +57,7 @@ export interface RunMeta {
   browser?: string;
   adapter: { vendor: string; architecture: string; device: string; description: string; kind: string };
   peers: Partial<Record<ImplName, { version?: string; status: string }>>;
-  options: { cases: string | null; repeats: number | null; quick: boolean; smoke: boolean; budgetMs: number };
+  options: { cases: string | null; repeats: number | null; quick: boolean; smoke: boolean; budgetMs: number; capMs: number };
   tolerance: { peer: string; reference: string };
   timingRule: string;
 }

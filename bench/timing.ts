@@ -29,6 +29,12 @@ export interface TimingPlan {
   maxRuns: number;
   /** Keep running past minRuns while under this many ms (cheap cases get more samples). */
   budgetMs: number;
+  /**
+   * Slow cases: when minRuns runs of the first timed run's length would pass this many ms, run
+   * only as many as fit, but never fewer than floorRuns (the results say how many ran).
+   */
+  capMs?: number;
+  floorRuns?: number;
 }
 
 export const now = (): number => performance.now();
@@ -61,10 +67,14 @@ export async function timeRuns(r: Runnable, firstMs: number, plan: TimingPlan): 
   const gpuSamples: number[] = [];
   const readSamples: number[] = [];
   const start = now();
-  while (gpuSamples.length < plan.maxRuns && (gpuSamples.length < plan.minRuns || now() - start < plan.budgetMs)) {
+  let minRuns = plan.minRuns;
+  while (gpuSamples.length < plan.maxRuns && (gpuSamples.length < minRuns || now() - start < plan.budgetMs)) {
     const { gpu, read } = await once(r);
     gpuSamples.push(gpu);
     readSamples.push(read);
+    if (gpuSamples.length === 1 && plan.capMs !== undefined) {
+      minRuns = Math.min(minRuns, Math.max(plan.floorRuns ?? 3, Math.floor(plan.capMs / read)));
+    }
   }
   return { gpuMs: median(gpuSamples), readMs: median(readSamples), firstMs, runs: gpuSamples.length, gpuSamples, readSamples };
 }

@@ -7,10 +7,11 @@
 //   npm run bench -- --quick            3 timed runs, shorter ceilings
 //   npm run bench:smoke                 one case per family, 2 runs (results under bench/results/tmp/)
 //   npm run bench -- --node             fullconv alone in Node on Dawn, checked against the float64 reference
-//   other options: --out DIR, --budget-ms N (per engine and case, default 1500), --no-tfjs, --no-ort, --list
+//   other options: --out DIR, --budget-ms N (more runs while a case's engine is under N ms, default 1500),
+//   --cap-ms N (fewer runs, at least 3, where 10 would pass N ms; default 12000), --no-tfjs, --no-ort, --list
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { launchBrowser } from './browser.mjs';
@@ -22,7 +23,7 @@ const buildDir = path.join(root, 'bench/.build');
 const INACTIVITY_MS = 8 * 60 * 1000;
 
 function parseArgs(argv) {
-  const o = { cases: null, repeats: null, quick: false, smoke: false, node: false, out: null, budgetMs: 1500, tfjs: true, ort: true, list: false };
+  const o = { cases: null, repeats: null, quick: false, smoke: false, node: false, out: null, budgetMs: 1500, capMs: 12000, tfjs: true, ort: true, list: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     if (a === '--cases') o.cases = value();
     else if (a === '--repeats') o.repeats = positiveInt(a, value());
     else if (a === '--budget-ms') o.budgetMs = positiveInt(a, value());
+    else if (a === '--cap-ms') o.capMs = positiveInt(a, value());
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--quick') o.quick = true;
     else if (a === '--smoke') o.smoke = true;
@@ -56,7 +58,7 @@ function positiveInt(name, v) {
 }
 
 function readUsage() {
-  return 'usage: node scripts/bench.mjs [--cases LIST] [--repeats N] [--quick] [--smoke] [--node] [--out DIR] [--budget-ms N] [--no-tfjs] [--no-ort] [--list]';
+  return 'usage: node scripts/bench.mjs [--cases LIST] [--repeats N] [--quick] [--smoke] [--node] [--out DIR] [--budget-ms N] [--cap-ms N] [--no-tfjs] [--no-ort] [--list]';
 }
 
 const common = { bundle: true, format: 'esm', target: 'es2022', loader: { '.wgsl': 'text' }, sourcemap: true, logLevel: 'warning', absWorkingDir: root };
@@ -127,10 +129,29 @@ function collector(report) {
   return { res, handle, done: done.finally(() => clearInterval(watchdog)) };
 }
 
+/**
+ * launchBrowser removes the profile on 'disconnected' with a plain rmSync, which throws ENOTEMPTY
+ * (and kills this process before it writes results) while Chromium still flushes files there:
+ * remove it with retries, quietly, instead.
+ */
+function quietProfileCleanup(browser) {
+  const flag = browser.process()?.spawnargs.find((a) => a.startsWith('--user-data-dir='));
+  if (!flag) return;
+  browser.removeAllListeners('disconnected');
+  browser.once('disconnected', () => {
+    try {
+      rmSync(flag.slice('--user-data-dir='.length), { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      // a leftover temporary profile is harmless
+    }
+  });
+}
+
 async function runBrowser(opts, c) {
   const browser = await launchBrowser(['--js-flags=--expose-gc']);
+  quietProfileCleanup(browser);
   const version = await browser.version();
-  const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs, browser: version, peers: { tfjs: opts.tfjs, ort: opts.ort } };
+  const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs, capMs: opts.capMs, browser: version, peers: { tfjs: opts.tfjs, ort: opts.ort } };
   const html = '<!doctype html><meta charset="utf-8"><title>fullconv bench</title><script type="module" src="/bench/.build/page.js"></script>';
   const { server, url } = await serve(root, { '/bench.html': { type: 'text/html', body: html }, '/favicon.ico': { type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }, '/bench-config.json': { type: 'application/json', body: JSON.stringify(config) } });
   try {
@@ -150,7 +171,7 @@ async function runBrowser(opts, c) {
 }
 
 function runNode(opts, c) {
-  const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs };
+  const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs, capMs: opts.capMs };
   const child = spawn(process.execPath, ['--expose-gc', path.join(buildDir, 'node.mjs')], {
     cwd: root,
     env: { ...nodeEnv(), FULLCONV_BENCH_CONFIG: JSON.stringify(config) },
