@@ -27,7 +27,7 @@ export function classify(e: unknown): ProblemKind {
   return 'other';
 }
 
-function describe(e: unknown, kind: ProblemKind, imageSize: string): string {
+function describeProblem(e: unknown, kind: ProblemKind, imageSize: string): string {
   const message = e instanceof Error ? e.message : String(e);
   switch (kind) {
     case 'device-lost':
@@ -69,7 +69,7 @@ export class ProblemBanner {
 
   showError(e: unknown, imageSize: string, actions: ProblemActions): ProblemKind {
     const kind = classify(e);
-    this.show(kind, describe(e, kind, imageSize), {
+    this.show(kind, describeProblem(e, kind, imageSize), {
       ...(kind === 'device-lost' ? { retry: actions.retry } : {}),
       ...(kind === 'limit' ? { shrink: actions.shrink } : {}),
     });
