@@ -249,10 +249,12 @@ describe('conv2d gradients: the lecture\'s gate patterns', () => {
     dy.dispose();
   });
 
-  it('add distributes over large planes too (the workgroup tree, a plane not a multiple of 4)', async () => {
+  it('add distributes over large planes too (the workgroup tree; planes of whole vec4 and not)', async () => {
     const rng = rngFor(8);
-    const dy = randomPair(engine, [2, 5, 37, 41], rng);
-    await checkAll([{ what: 'bias of [2, 5, 37, 41]', got: conv2dGradBias(dy.gpu), expected: () => ref.conv2dGradBias(dy.ref), owned: [dy.gpu] }]);
+    await checkAll([[2, 5, 37, 41], [3, 4, 20, 30], [1, 3, 64, 68]].map((shape) => {
+      const dy = randomPair(engine, shape, rng);
+      return { what: `bias of [${shape}]`, got: conv2dGradBias(dy.gpu), expected: () => ref.conv2dGradBias(dy.ref), owned: [dy.gpu] };
+    }));
   });
 
   it('max routes: reluGrad passes dy where x > 0 and blocks it elsewhere', async () => {

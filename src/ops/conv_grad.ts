@@ -10,6 +10,7 @@ import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 
 const gradBiasKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'main');
+const gradBiasVec4Kernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'main_vec4');
 const gradBiasSmallKernel = new Kernel('conv2d_grad_bias.wgsl', gradBiasSource, 'per_channel');
 /** Sums per channel this short run serially, one invocation each. */
 const SMALL_BIAS_SUM = 1024;
@@ -64,6 +65,7 @@ export function conv2dGradBias(dy: Tensor): Tensor {
     return db;
   }
   const workgroupSize = dy.engine.adapterInfo.kind === 'swiftshader' ? 32 : 256;
-  dy.engine.run(gradBiasKernel, { dy, db }, uniforms, g.C, { WG: workgroupSize });
+  if ((g.H * g.W) % 4 === 0) dy.engine.run(gradBiasVec4Kernel, { dy4: dy, db }, uniforms, g.C, { WG: workgroupSize });
+  else dy.engine.run(gradBiasKernel, { dy, db }, uniforms, g.C, { WG: workgroupSize });
   return db;
 }

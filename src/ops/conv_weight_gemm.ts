@@ -25,10 +25,15 @@ export interface GradWeightGeometry {
   strideH: number; strideW: number; dilationH: number; dilationW: number; padTop: number; padLeft: number;
 }
 
-/** Reductions shorter than this many products per dw element are never split. */
+/**
+ * A running float32 sum never covers more than this many products: longer reductions (112 x 112
+ * and up) always split, and the partial sums are added in a second pass (also more accurate).
+ */
 export const SPLIT_MIN_REDUCTION = 8192;
 /** A split keeps at least this many products, so the partials stay small beside the inputs. */
-const MIN_REDUCTION_PER_SPLIT = 1024;
+const MIN_REDUCTION_PER_SPLIT = 256;
+/** The partial sums of all splits stay within 64 MiB (one storage buffer, far below any device limit). */
+const MAX_PARTIAL_ELEMENTS = 16 * 1024 * 1024;
 
 export interface GradWeightPlan {
   oBlock: number; oBlocksPerGroup: number; eBlock: number; eBlocks: number; tiles: number; splits: number; rowsPerSplit: number;
@@ -48,15 +53,14 @@ export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swif
   const tiles = g.groups * oBlocksPerGroup * eBlocks;
   const rows = g.N * g.aH;
   const reduction = rows * g.aW;
-  let splits = 1;
-  if (reduction >= SPLIT_MIN_REDUCTION) {
-    // Enough invocations to fill the device: a CPU's few cores, or a GPU's thousands of lanes.
-    const target = adapterKind === 'gpu' ? 16384 : 2048;
-    splits = Math.min(Math.ceil(target / tiles), Math.floor(reduction / MIN_REDUCTION_PER_SPLIT), rows);
-    splits = Math.max(splits, 1);
-  }
-  const rowsPerSplit = Math.ceil(rows / splits);
-  splits = Math.ceil(rows / rowsPerSplit);
+  // Enough invocations to fill the device (a CPU's cores want a few thousand: measured on L8, 8
+  // workgroups ran ~1.5x slower than 32), and no running sum over more than SPLIT_MIN_REDUCTION.
+  const target = adapterKind === 'gpu' ? 16384 : 2048;
+  const forFill = Math.min(Math.ceil(target / tiles), Math.floor(reduction / MIN_REDUCTION_PER_SPLIT));
+  const byMemory = Math.max(1, Math.floor(MAX_PARTIAL_ELEMENTS / (g.aC * ePerGroup)));
+  const splits0 = Math.min(Math.max(forFill, Math.ceil(reduction / SPLIT_MIN_REDUCTION), 1), rows, byMemory);
+  const rowsPerSplit = Math.ceil(rows / splits0);
+  const splits = Math.ceil(rows / rowsPerSplit);
   return { oBlock, oBlocksPerGroup, eBlock, eBlocks, tiles, splits, rowsPerSplit };
 }
 
