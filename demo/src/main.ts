@@ -23,6 +23,10 @@ const $ = <T extends HTMLElement>(id: string): T => {
 const MAX_WINDOWS = { gpu: 200_000, swiftshader: 3_000 };
 
 export interface RunReport {
+  /** Counts the runs since the page loaded. */
+  runId: number;
+  /** The engine's number: a retry after a lost device makes a new one. */
+  engineId: number;
   trained: boolean;
   modelSource: string;
   padded: boolean;
@@ -67,6 +71,8 @@ let input: ImageInput;
 let playground: Playground;
 let spriteIndex: SpriteIndex;
 let lastReport: RunReport | null = null;
+let runCount = 0;
+let engineCount = 0;
 
 function viewSettings(): ViewSettings {
   const mode = (document.querySelector<HTMLInputElement>('input[name=view]:checked')?.value ?? 'argmax') as 'argmax' | 'heat';
@@ -89,6 +95,7 @@ async function startEngine(): Promise<void> {
   state.engine = null;
   const engine = await createEngine();
   state.engine = engine;
+  engineCount++;
   state.warmed = false;
   const a = engine.adapterInfo;
   $('adapter').textContent = `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' · ')}${a.kind === 'swiftshader' ? ' (SwiftShader, a CPU emulation: slow)' : ''}`;
@@ -173,6 +180,7 @@ async function runModels(): Promise<RunReport | null> {
     const cmp = sliding ? compareScoreMaps(fcn, sliding) : null;
     writeSummaries(model, fcn, sliding, cmp);
     return {
+      runId: ++runCount, engineId: engineCount,
       trained: model.trained, modelSource: model.source, padded: model.padded, classes: model.classes,
       imageWidth: input.width, imageHeight: input.height, width: overlay.width, height: overlay.height, labelScale: overlay.scale,
       scoreShape: [fcn.K, fcn.h, fcn.w],
@@ -334,7 +342,7 @@ async function boot(): Promise<void> {
   await refresh();
 }
 
-/** The first collage: ?seed=&width=&height=&count=&minSize=&maxSize= (links and tests), else seed 1 at the default size. */
+/** The first collage: ?seed=&width=&height=&count=&minSize=&maxSize=&gap= (links and tests), else seed 1 at the default size. */
 function initialCollage(): { seed: number; options: Partial<CollageOptions> } {
   const params = new URLSearchParams(location.search);
   const number = (name: string): number | undefined => {
@@ -344,9 +352,9 @@ function initialCollage(): { seed: number; options: Partial<CollageOptions> } {
   const seed = number('seed') ?? 1;
   $<HTMLInputElement>('collage-seed').value = String(seed);
   const options: Partial<CollageOptions> = {};
-  for (const key of ['width', 'height', 'count', 'minSize', 'maxSize'] as const) {
+  for (const key of ['width', 'height', 'count', 'minSize', 'maxSize', 'gap'] as const) {
     const v = number(key);
-    if (v !== undefined && v > 0) options[key] = v;
+    if (v !== undefined && (v > 0 || key === 'gap')) options[key] = v;
   }
   // Show what was asked in the controls, so "New sample collage" goes on from there.
   if (options.count) $<HTMLInputElement>('collage-count').value = String(options.count);
