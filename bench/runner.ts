@@ -22,7 +22,7 @@ export interface RunOptions {
   smoke: boolean;
   /** Per engine and case: keep timing past the minimum runs while under this many ms. */
   budgetMs: number;
-  /** Per engine and case: a slow one runs only as many timed runs as fit in this many ms (at least 3). */
+  /** Per engine and case: a slow one runs only as many timed runs as fit in this many ms (at least 1). */
   capMs: number;
 }
 
@@ -64,7 +64,7 @@ export function timingPlan(opts: RunOptions): TimingPlan {
   if (opts.repeats !== null) return { minRuns: opts.repeats, maxRuns: opts.repeats, budgetMs: 0 };
   if (opts.smoke) return { minRuns: 2, maxRuns: 2, budgetMs: 0 };
   if (opts.quick) return { minRuns: 3, maxRuns: 3, budgetMs: 0 };
-  return { minRuns: 10, maxRuns: 40, budgetMs: opts.budgetMs, capMs: opts.capMs, floorRuns: 3 };
+  return { minRuns: 10, maxRuns: 40, budgetMs: opts.budgetMs, capMs: opts.capMs, floorRuns: 1 };
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 4).join(' ').slice(0, 600);
@@ -206,7 +206,7 @@ export function runMeta(env: RunEnv, opts: RunOptions): RunMeta {
       peer: `float32 engines against each other: |a−b| ≤ ${PEER_TOLERANCE}·|b| + ${PEER_TOLERANCE}·max|b| (API.md's rule 10× looser: different float32 summation orders); max-pool values exactly`,
       reference: `against the float64 reference (when engines disagree or only one ran): fullconv by API.md, |got−exp| ≤ ${REFERENCE_TOLERANCE}·|exp| + ${REFERENCE_TOLERANCE}·max|exp|; peers by the float32 rule`,
     },
-    timingRule: `median of timed runs after a first run (compiles, uploads; the run whose output is checked): ${opts.repeats ?? (opts.smoke ? 2 : opts.quick ? 3 : 10)} runs${opts.repeats === null && !opts.smoke && !opts.quick ? ` (more while under ${opts.budgetMs} ms; fewer, at least 3, where 10 would pass ${opts.capMs / 1000} s — the runs column says)` : ''}; "GPU" = launch → GPU queue idle with the output kept on the GPU; "read" = the same runs continued until the output is on the CPU`,
+    timingRule: `median of timed runs after a first run (compiles, uploads; the run whose output is checked): ${opts.repeats ?? (opts.smoke ? 2 : opts.quick ? 3 : 10)} runs${opts.repeats === null && !opts.smoke && !opts.quick ? ` (more while under ${opts.budgetMs} ms; fewer, at least 1, where 10 would pass ${opts.capMs / 1000} s — the runs column says)` : ''}; "GPU" = launch → GPU queue idle with the output kept on the GPU; "read" = the same runs continued until the output is on the CPU`,
   };
 }
 

@@ -73,7 +73,7 @@ export async function timeRuns(r: Runnable, firstMs: number, plan: TimingPlan): 
     gpuSamples.push(gpu);
     readSamples.push(read);
     if (gpuSamples.length === 1 && plan.capMs !== undefined) {
-      minRuns = Math.min(minRuns, Math.max(plan.floorRuns ?? 3, Math.floor(plan.capMs / read)));
+      minRuns = Math.min(minRuns, Math.max(plan.floorRuns ?? 1, Math.floor(plan.capMs / read)));
     }
   }
   return { gpuMs: median(gpuSamples), readMs: median(readSamples), firstMs, runs: gpuSamples.length, gpuSamples, readSamples };

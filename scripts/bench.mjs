@@ -8,7 +8,7 @@
 //   npm run bench:smoke                 one case per family, 2 runs (results under bench/results/tmp/)
 //   npm run bench -- --node             fullconv alone in Node on Dawn, checked against the float64 reference
 //   other options: --out DIR, --budget-ms N (more runs while a case's engine is under N ms, default 1500),
-//   --cap-ms N (fewer runs, at least 3, where 10 would pass N ms; default 12000), --no-tfjs, --no-ort, --list
+//   --cap-ms N (fewer runs, at least 1, where 10 would pass N ms; default 12000), --no-tfjs, --no-ort, --list
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
