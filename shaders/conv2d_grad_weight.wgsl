@@ -12,6 +12,9 @@
 
 override O_BLOCK: u32 = 8u;   // dw rows (channels of `a`) per invocation: 1, 2, 4, 8 or 16
 override E_BLOCK: u32 = 8u;   // dw columns per invocation: 4 or 8 (one or two vec4)
+// B_VEC4: every tap's 4 columns are one aligned vec4 of b (1-wide kernel, stride 1: b's padded
+// rows are whole chunks), so b loads as vec4 too: 8 loads per 4 columns instead of 32.
+override B_VEC4: bool = false;
 const WG: u32 = 64u;
 
 struct Params {
@@ -28,6 +31,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;   // [splits, weightSize]
+@group(0) @binding(4) var<storage, read> b4: array<vec4<f32>>;    // b again, read as vec4 (B_VEC4)
 
 // The tile's 8 dw columns are two vec4 (e 0-3, e 4-7): every product is `acc += a · b` on vec4s,
 // written out by hand (no dynamically indexed arrays: SwiftShader's JIT keeps those in memory).
@@ -39,6 +43,19 @@ fn tapsAt(t: Taps, col: u32) -> array<vec4<f32>, 2> {
   v[0] = vec4<f32>(b[t.o0 + col], b[t.o1 + col], b[t.o2 + col], b[t.o3 + col]);
   if (E_BLOCK >= 8u) { v[1] = vec4<f32>(b[t.o4 + col], b[t.o5 + col], b[t.o6 + col], b[t.o7 + col]); }
   return v;
+}
+
+// The same as tapsAt at col, col + 1, col + 2, col + 3, from one aligned vec4 per tap
+// (regrouping vec4 components is free on SwiftShader, which keeps each component in its own register).
+fn tapsAt4(t: Taps, col: u32) -> array<array<vec4<f32>, 2>, 4> {
+  let v0 = b4[(t.o0 + col) / 4u]; let v1 = b4[(t.o1 + col) / 4u]; let v2 = b4[(t.o2 + col) / 4u]; let v3 = b4[(t.o3 + col) / 4u];
+  var v4 = vec4<f32>(0.0); var v5 = vec4<f32>(0.0); var v6 = vec4<f32>(0.0); var v7 = vec4<f32>(0.0);
+  if (E_BLOCK >= 8u) { v4 = b4[(t.o4 + col) / 4u]; v5 = b4[(t.o5 + col) / 4u]; v6 = b4[(t.o6 + col) / 4u]; v7 = b4[(t.o7 + col) / 4u]; }
+  return array<array<vec4<f32>, 2>, 4>(
+    array<vec4<f32>, 2>(vec4<f32>(v0.x, v1.x, v2.x, v3.x), vec4<f32>(v4.x, v5.x, v6.x, v7.x)),
+    array<vec4<f32>, 2>(vec4<f32>(v0.y, v1.y, v2.y, v3.y), vec4<f32>(v4.y, v5.y, v6.y, v7.y)),
+    array<vec4<f32>, 2>(vec4<f32>(v0.z, v1.z, v2.z, v3.z), vec4<f32>(v4.z, v5.z, v6.z, v7.z)),
+    array<vec4<f32>, 2>(vec4<f32>(v0.w, v1.w, v2.w, v3.w), vec4<f32>(v4.w, v5.w, v6.w, v7.w)));
 }
 
 // One dw row (channel o) over 4 columns: av holds a at the 4 columns, c0..c3 the taps at each.
@@ -104,10 +121,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var col = bRow;
     // One aligned vec4 of each a row per trip: 4 columns.
     for (var chunk = 0u; chunk < p.aChunks * 2u; chunk++) {
-      let c0 = tapsAt(base, col);
-      let c1 = tapsAt(base, col + sW);
-      let c2 = tapsAt(base, col + 2u * sW);
-      let c3 = tapsAt(base, col + 3u * sW);
+      var c0: array<vec4<f32>, 2>; var c1: array<vec4<f32>, 2>; var c2: array<vec4<f32>, 2>; var c3: array<vec4<f32>, 2>;
+      if (B_VEC4) {
+        let cs = tapsAt4(base, col);
+        c0 = cs[0]; c1 = cs[1]; c2 = cs[2]; c3 = cs[3];
+      } else {
+        c0 = tapsAt(base, col);
+        c1 = tapsAt(base, col + sW);
+        c2 = tapsAt(base, col + 2u * sW);
+        c3 = tapsAt(base, col + 3u * sW);
+      }
       row4(&a0, a[at], c0, c1, c2, c3);
       if (O_BLOCK >= 2u) { row4(&a1, a[at + min(1u, oLast) * aPlane], c0, c1, c2, c3); }
       if (O_BLOCK >= 4u) {

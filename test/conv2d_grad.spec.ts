@@ -126,15 +126,22 @@ describe('conv2d gradients vs the float64 reference', () => {
     await checkAll(pending);
   });
 
-  it('grad-weight with wide channel blocks (16 channels per invocation, the last block partly past the group)', async () => {
-    const c: ConvCase = { N: 2, Cin: 5, Cout: 30, H: 9, W: 11, kH: 3, kW: 2, stride: [2, 1], dilation: [1, 2], groups: 1, padding: 1, pad: [1, 1, 1, 1], outH: 5, outW: 11, seed: 21 };
-    const rng = rngFor(c.seed);
-    const dy = randomPair(engine, outputShape(c), rng);
-    const x = randomPair(engine, inputShape(c), rng);
-    await checkAll([{
-      what: `grad-weight ${describeCase(c)}`, got: conv2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)),
-      expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)), owned: [dy.gpu, x.gpu],
-    }]);
+  it('grad-weight with wide channel blocks (16 channels per invocation, the last block partly past the group; b as vec4)', async () => {
+    const wide: ConvCase[] = [
+      { N: 2, Cin: 5, Cout: 30, H: 9, W: 11, kH: 3, kW: 2, stride: [2, 1], dilation: [1, 2], groups: 1, padding: 1, pad: [1, 1, 1, 1], outH: 5, outW: 11, seed: 21 },
+      // A 1-wide kernel at stride 1: b loads as aligned vec4.
+      { N: 2, Cin: 9, Cout: 30, H: 7, W: 13, kH: 2, kW: 1, stride: [2, 1], dilation: [2, 1], groups: 1, padding: [1, 0, 0, 2], pad: [1, 0, 0, 2], outH: 3, outW: 15, seed: 22 },
+      { N: 1, Cin: 12, Cout: 24, H: 10, W: 10, kH: 1, kW: 1, stride: [1, 1], dilation: [1, 1], groups: 2, padding: 0, pad: [0, 0, 0, 0], outH: 10, outW: 10, seed: 23 },
+    ];
+    await checkAll(wide.map((c) => {
+      const rng = rngFor(c.seed);
+      const dy = randomPair(engine, outputShape(c), rng);
+      const x = randomPair(engine, inputShape(c), rng);
+      return {
+        what: `grad-weight ${describeCase(c)}`, got: conv2dGradWeight(dy.gpu, x.gpu, weightShape(c), apiOpts(c)),
+        expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape(c), refOpts(c)), owned: [dy.gpu, x.gpu],
+      };
+    }));
   });
 
   it('grad-input and grad-weight of a fully connected conv (kernel = input), grad-input of a strided conv with wide channel blocks', async () => {
