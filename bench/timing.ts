@@ -45,8 +45,8 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** One run: returns [gpu ms, read ms] and the output. */
-async function once(r: Runnable): Promise<{ gpu: number; read: number; out: Float32Array }> {
+/** One run: its GPU ms, read ms and output. */
+export async function runOnce(r: Runnable): Promise<{ gpu: number; read: number; out: Float32Array }> {
   const t0 = now();
   await r.launch();
   await r.gpuDone();
@@ -59,22 +59,25 @@ async function once(r: Runnable): Promise<{ gpu: number; read: number; out: Floa
 
 /** The first run, whose output the caller checks before any timing. */
 export async function firstRun(r: Runnable): Promise<{ firstMs: number; output: Float32Array }> {
-  const { read, out } = await once(r);
+  const { read, out } = await runOnce(r);
   return { firstMs: read, output: out };
 }
 
-export async function timeRuns(r: Runnable, firstMs: number, plan: TimingPlan): Promise<Timing> {
-  const gpuSamples: number[] = [];
-  const readSamples: number[] = [];
+/** Timed runs; `warm` is a run already made with every pipeline compiled, counted as the first. */
+export async function timeRuns(r: Runnable, firstMs: number, plan: TimingPlan, warm?: { gpu: number; read: number }): Promise<Timing> {
+  const gpuSamples: number[] = warm ? [warm.gpu] : [];
+  const readSamples: number[] = warm ? [warm.read] : [];
   const start = now();
   let minRuns = plan.minRuns;
+  const capRuns = (read: number): void => {
+    if (plan.capMs !== undefined) minRuns = Math.min(minRuns, Math.max(plan.floorRuns ?? 1, Math.floor(plan.capMs / read)));
+  };
+  if (warm) capRuns(warm.read);
   while (gpuSamples.length < plan.maxRuns && (gpuSamples.length < minRuns || now() - start < plan.budgetMs)) {
-    const { gpu, read } = await once(r);
+    const { gpu, read } = await runOnce(r);
     gpuSamples.push(gpu);
     readSamples.push(read);
-    if (gpuSamples.length === 1 && plan.capMs !== undefined) {
-      minRuns = Math.min(minRuns, Math.max(plan.floorRuns ?? 1, Math.floor(plan.capMs / read)));
-    }
+    if (gpuSamples.length === 1) capRuns(read);
   }
   return { gpuMs: median(gpuSamples), readMs: median(readSamples), firstMs, runs: gpuSamples.length, gpuSamples, readSamples };
 }

@@ -1,7 +1,7 @@
 // Whole-network forward passes: a LeNet-5 (batch 16) and a small VGG-style net, the same
-// weights in every engine. fullconv uses its Sequential model when exported, else the ops.
+// weights in every engine; fullconv runs its Sequential model in eval mode.
 import type { Tensor as TfTensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
-import { need, ops, type Engine, type Layer, type Tensor } from '../api.js';
+import { need, type Engine, type Layer } from '../api.js';
 import { linearWeightForNhwc, nchwToNhwc, numel, oihwToHwio, randomFloats, randomWeights } from '../data.js';
 import { DataType, type GraphSpec, type InitializerSpec, type NodeSpec } from '../onnx.js';
 import { ortRunnable, ortSession, releaseOrt } from '../peers/ort.js';
@@ -146,49 +146,6 @@ function sequentialForward(net: NetSpec, engine: Engine, d: NetData): Prepared {
   };
 }
 
-/** The same net from fullconv's ops: conv2d with fused ReLU, maxPool2d, Linear as a conv. */
-function opsForward(net: NetSpec, engine: Engine, d: NetData): Prepared {
-  const { conv2d, maxPool2d } = need('conv2d', 'maxPool2d');
-  const { inputs } = netShapes(net);
-  const weights = new Map<number, { w: Tensor; b: Tensor }>();
-  net.layers.forEach((l, i) => {
-    const p = d.params.get(i);
-    if (!p) return;
-    let shape = p.wShape;
-    if (l.kind === 'linear') {
-      // Flatten + Linear is a conv whose kernel covers the remaining map; later Linears are 1×1.
-      const prev = net.layers[i - 1]?.kind === 'flatten' ? inputs[i - 1]! : [0, l.in, 1, 1];
-      shape = [l.out, prev[1]!, prev[2]!, prev[3]!];
-    }
-    weights.set(i, { w: engine.tensor(p.w, shape), b: engine.tensor(p.b, [p.b.length]) });
-  });
-  const x = engine.tensor(d.x, [...net.input]);
-  const forward = (): Tensor => {
-    let h = x;
-    net.layers.forEach((l, i) => {
-      let next: Tensor;
-      if (l.kind === 'flatten') return;
-      if (l.kind === 'pool') next = maxPool2d(h, { kernel: l.k, stride: l.s });
-      else {
-        const p = weights.get(i)!;
-        const relu = l.kind === 'conv' || l.relu;
-        next = conv2d(h, p.w, p.b, { padding: l.kind === 'conv' ? l.pad : 0, activation: relu ? 'relu' : 'none' });
-      }
-      if (h !== x) h.dispose();
-      h = next;
-    });
-    return h;
-  };
-  return {
-    runnable: fullconvRunnable(engine, forward),
-    dispose: () => {
-      x.dispose();
-      for (const p of weights.values()) [p.w, p.b].forEach((t) => t.dispose());
-    },
-    note: 'composed ops (Sequential not exported yet): conv2d + fused ReLU, maxPool2d, Linear as conv2d',
-  };
-}
-
 function netCase(net: NetSpec, seed: number, smoke = false): CaseDef<NetData> {
   const { inputs, output } = netShapes(net);
   return {
@@ -200,7 +157,7 @@ function netCase(net: NetSpec, seed: number, smoke = false): CaseDef<NetData> {
     comparison: 'float',
     data: () => netData(net, seed),
     reference: (d) => netReference(net, d).data,
-    fullconv: (engine, d) => (typeof ops.Sequential === 'function' ? sequentialForward(net, engine, d) : opsForward(net, engine, d)),
+    fullconv: (engine, d) => sequentialForward(net, engine, d),
     tfjs(peer, d) {
       const { tf } = peer;
       const [n, c, h, w] = net.input;
