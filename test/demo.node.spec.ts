@@ -1,7 +1,7 @@
 // The demo page end to end in headless Chromium: a collage with known items through the fully
 // convolutional model and the sliding window, the playground's shape arithmetic, the messages for
 // a lost device and a browser without WebGPU, and a screenshot in test-artifacts/demo.png.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer';
@@ -35,6 +35,9 @@ interface DemoHook {
 type DemoWindow = Window & { fullconvDemo: DemoHook };
 
 const root = process.cwd();
+/** COLLAGE as the hook's options. */
+const collageOptions = (): Record<string, number> => Object.fromEntries(Object.entries(COLLAGE).filter(([k]) => k !== 'seed').map(([k, v]) => [k, Number(v)]));
+
 /**
  * 12 items of 28–30 px (a trained model saw 28), at least one of each class, 4 px apart so the
  * window at an item's centre sees that item alone; ~1250 crops keep the sliding window quick on SwiftShader.
@@ -88,8 +91,20 @@ describe('demo: the GPU demo page', function () {
   });
 
   after(async () => {
+    // scripts/browser.mjs deletes the profile on 'disconnected' with a bare rmSync, which can throw
+    // ENOTEMPTY (uncaught) while Chromium's helpers still write to it: delete it here, with retries.
+    const flag = '--user-data-dir=';
+    const profile = browser?.process()?.spawnargs.find((a) => a.startsWith(flag))?.slice(flag.length);
+    browser?.removeAllListeners('disconnected');
     await browser?.close();
     server?.close();
+    if (profile) {
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (e) {
+        console.log(`      could not remove the Chromium profile ${profile}: ${String(e)}`);
+      }
+    }
   });
 
   models.forEach((name, index) => {
@@ -129,14 +144,32 @@ describe('demo: the GPU demo page', function () {
         // Padded convolutions see zeros at a crop's edge where the image has neighbours: close, not equal.
         ok(r.agreement >= 0.8, `classes agree on only ${(100 * r.agreement).toFixed(1)}% of cells`);
       }
-      if (r.trained) {
-        // Items of 28–30 px, each alone in the window at its centre: a trained model gets most right
-        // (random weights would get ~10%; the models' test-set accuracy is ~85–90% on exact 28×28 crops).
-        ok(hits >= Math.ceil(0.7 * items.length), `trained weights classified only ${hits} of ${items.length} items right`);
-      }
       if (index === 0) {
         mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
         await page.screenshot({ path: path.join(root, 'test-artifacts', 'demo.png') as `${string}.png`, fullPage: true });
+      }
+      if (r.trained) {
+        // Accuracy over three collages (~35 items), the fully convolutional pass alone for the two more.
+        // Chance is 10%. The models score ~85–90% on the test set's centred 28×28 crops; here an item
+        // sits up to half the stride (2 px) off the nearest window and is resized to 28–30 px, and
+        // lenet-max after one epoch got 74–79% of 52–57 items on five seeds: 65% leaves room for
+        // another training run without letting a broken placement or model pass.
+        let right = hits;
+        let total = items.length;
+        await page.$eval('#run-sliding', (el) => ((el as HTMLInputElement).checked = false));
+        for (const seed of [2, 3]) {
+          const more = await page.evaluate((s, o) => (window as unknown as DemoWindow).fullconvDemo.collage(s, o), seed, collageOptions());
+          const m = await page.evaluate(() => (window as unknown as DemoWindow).fullconvDemo.report());
+          ok(m && m.slidingMs === null, 'the extra collages run without the sliding window');
+          right += more.filter((it) => m.labels[Math.floor(it.cy) * m.width + Math.floor(it.cx)] === it.label).length;
+          total += more.length;
+        }
+        // Back to the first collage for the next model (still without the sliding window: setting
+        // .checked fires no change event, so the box is on again for the next model's run only).
+        await page.evaluate((s, o) => (window as unknown as DemoWindow).fullconvDemo.collage(s, o), Number(COLLAGE.seed), collageOptions());
+        await page.$eval('#run-sliding', (el) => ((el as HTMLInputElement).checked = true));
+        console.log(`      ${name}: ${right}/${total} items right over three collages (${(100 * right / total).toFixed(0)}%)`);
+        ok(right >= 0.65 * total, `trained weights classified only ${right} of ${total} items right`);
       }
     });
   });

@@ -2,7 +2,7 @@
 // pixels it saw), as an argmax segmentation or one class's heat map, plus the timing tables.
 import {
   CLASS_PALETTE, HEAT_STOPS, argmaxChannels, colorizeClasses, colorizeHeatmap, readRGBA, rgbaTensor, upsampleScoreMap,
-  type Engine, type ModelGeometry, type Tensor,
+  type Engine, type ModelGeometry, type RGB, type Tensor,
 } from '../../src/index.js';
 import { context2d } from './draw.js';
 import type { PlacedItem } from './collage.js';
@@ -42,8 +42,15 @@ export function cssColor(k: number): string {
 }
 
 /** Up-samples the cell probabilities to the image's pixels on the GPU, colours them over the image and draws the result. */
+/** The colour of the "no ink" channel, when the argmax view masks empty windows. */
+export const EMPTY_COLOR: RGB = [20, 20, 24];
+
+/**
+ * `probabilities` holds `channels` planes of s.h × s.w cells: the K classes, or K + 1 with the
+ * "no ink" channel last (coloured EMPTY_COLOR).
+ */
 export async function drawOverlay(
-  engine: Engine, target: HTMLCanvasElement, image: HTMLCanvasElement, probabilities: Float32Array, s: ScoreMap,
+  engine: Engine, target: HTMLCanvasElement, image: HTMLCanvasElement, probabilities: Float32Array, channels: number, s: ScoreMap,
   geometry: ModelGeometry, view: ViewSettings, items: readonly PlacedItem[],
 ): Promise<Overlay> {
   // Large images get a smaller overlay: K up-sampled channels per pixel add up fast.
@@ -57,7 +64,7 @@ export async function drawOverlay(
   };
   const owned: Tensor[] = [];
   try {
-    const cells = engine.tensor(probabilities, [1, s.K, s.h, s.w]);
+    const cells = engine.tensor(probabilities, [1, channels, s.h, s.w]);
     owned.push(cells);
     const up = upsampleScoreMap(cells, height, width, placement);
     owned.push(up);
@@ -66,7 +73,7 @@ export async function drawOverlay(
     const background = rgbaTensor(engine, width, height, scaledPixels(image, width, height));
     owned.push(background);
     const coloured = view.mode === 'argmax'
-      ? colorizeClasses(classes, { image: background, opacity: view.opacity })
+      ? colorizeClasses(classes, { image: background, opacity: view.opacity, palette: [...CLASS_PALETTE.slice(0, s.K), EMPTY_COLOR] })
       : colorizeHeatmap(up, { channel: view.classIndex, image: background, opacity: view.opacity, range: [0, 1] });
     owned.push(coloured);
     const rgba = await readRGBA(coloured);
@@ -90,7 +97,7 @@ export async function drawOverlay(
 }
 
 /** The class colours for the argmax view; the heat ramp with its probability scale for the heat view. */
-export function renderLegend(root: HTMLElement, classes: readonly string[], view: ViewSettings): void {
+export function renderLegend(root: HTMLElement, classes: readonly string[], view: ViewSettings, maskEmpty: boolean): void {
   if (view.mode === 'heat') {
     const ramp = document.createElement('i');
     ramp.className = 'ramp';
@@ -100,13 +107,17 @@ export function renderLegend(root: HTMLElement, classes: readonly string[], view
     root.replaceChildren(entry);
     return;
   }
-  root.replaceChildren(...classes.map((name, k) => {
-    const entry = document.createElement('span');
+  const entry = (colour: string, text: string): HTMLElement => {
+    const span = document.createElement('span');
     const swatch = document.createElement('i');
-    swatch.style.background = cssColor(k);
-    entry.append(swatch, `${k} ${name}`);
-    return entry;
-  }));
+    swatch.style.background = colour;
+    span.append(swatch, text);
+    return span;
+  };
+  root.replaceChildren(
+    ...classes.map((name, k) => entry(cssColor(k), `${k} ${name}`)),
+    ...(maskEmpty ? [entry(`rgb(${EMPTY_COLOR.join(', ')})`, 'no ink in the window')] : []),
+  );
 }
 
 const ms = (t: number): string => (t >= 100 ? t.toFixed(0) : t.toFixed(1));

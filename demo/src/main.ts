@@ -6,6 +6,7 @@ import { DEFAULT_COLLAGE, type CollageOptions, type PlacedItem, type SpriteIndex
 import { context2d } from './draw.js';
 import { ProblemBanner, classify, webgpuMissingMessage } from './errors-ui.js';
 import { argmaxCells, compareScoreMaps, forwardByLayer, runFullyConvolutional, runSlidingWindow, softmaxCells, warmUp, type ScoreMap } from './fcn.js';
+import { emptyWindows, withEmptyChannel } from './empty-windows.js';
 import { drawOverlay, formatMs, renderLegend, renderTimings, type Overlay, type ViewSettings } from './fcn-view.js';
 import { ImageInput } from './image-input.js';
 import { disposeModel, type DemoModel } from './model.js';
@@ -169,7 +170,8 @@ async function runModels(): Promise<RunReport | null> {
     const fcn = await runFullyConvolutional(model, x);
     const geometry = model.geometryFor(input.height, input.width);
     const windows = fcn.h * fcn.w;
-    const sliding = windows <= MAX_WINDOWS[engine.adapterInfo.kind] ? await runSlidingWindow(model, x) : null;
+    const slidingWanted = $<HTMLInputElement>('run-sliding').checked;
+    const sliding = slidingWanted && windows <= MAX_WINDOWS[engine.adapterInfo.kind] ? await runSlidingWindow(model, x) : null;
     const inputPlane = x.size <= 16 * 1024 * 1024
       ? { data: (await x.read()) as Float32Array, width: input.width, height: input.height, mean: model.mean, std: model.std }
       : null;
@@ -178,7 +180,7 @@ async function runModels(): Promise<RunReport | null> {
     renderTimings($('fcn-layers'), byLayer.layers, fcn.ms, state.compileMs, byLayer.skipped);
     renderActivations($('activations'), inputPlane, byLayer.activations);
     const cmp = sliding ? compareScoreMaps(fcn, sliding) : null;
-    writeSummaries(model, fcn, sliding, cmp);
+    writeSummaries(model, fcn, sliding, cmp, slidingWanted);
     return {
       runId: ++runCount, engineId: engineCount,
       trained: model.trained, modelSource: model.source, padded: model.padded, classes: model.classes,
@@ -206,10 +208,18 @@ let shown: Shown | null = null;
 
 async function drawOverlays(s: Shown): Promise<Overlay> {
   const view = viewSettings();
-  renderLegend($('legend'), s.classes, view);
-  const overlay = await drawOverlay(s.engine, $('fcn-canvas'), input.display, softmaxCells(s.fcn), s.fcn, s.geometry, view, input.items);
+  const maskEmpty = view.mode === 'argmax' && $<HTMLInputElement>('mask-empty').checked;
+  renderLegend($('legend'), s.classes, view, maskEmpty);
+  const gray = maskEmpty ? input.gray() : null;
+  const draw = (canvas: HTMLCanvasElement, scores: ScoreMap): Promise<Overlay> => {
+    const probabilities = softmaxCells(scores);
+    if (!gray) return drawOverlay(s.engine, canvas, input.display, probabilities, scores.K, scores, s.geometry, view, input.items);
+    const empty = emptyWindows(gray.data, gray.width, gray.height, scores, s.geometry);
+    return drawOverlay(s.engine, canvas, input.display, withEmptyChannel(probabilities, scores, empty), scores.K + 1, scores, s.geometry, view, input.items);
+  };
+  const overlay = await draw($('fcn-canvas'), s.fcn);
   $('sw-canvas').hidden = !s.sliding;
-  if (s.sliding) await drawOverlay(s.engine, $('sw-canvas'), input.display, softmaxCells(s.sliding), s.sliding, s.geometry, view, input.items);
+  if (s.sliding) await draw($('sw-canvas'), s.sliding);
   return overlay;
 }
 
@@ -223,12 +233,14 @@ function redrawOverlays(): void {
   redrawOnce().catch(showError);
 }
 
-function writeSummaries(model: DemoModel, fcn: ScoreMap, sliding: ScoreMap | null, cmp: ReturnType<typeof compareScoreMaps> | null): void {
+function writeSummaries(model: DemoModel, fcn: ScoreMap, sliding: ScoreMap | null, cmp: ReturnType<typeof compareScoreMaps> | null, wanted: boolean): void {
   const [, H, W] = model.inputShape;
   const windows = fcn.h * fcn.w;
   $('fcn-summary').textContent = `Score map ${fcn.K}×${fcn.h}×${fcn.w} in ${formatMs(fcn.ms)} ms.`;
   if (!sliding || !cmp) {
-    $('sw-summary').textContent = `Skipped: ${windows} crops of ${W}×${H} would take too long on this adapter.`;
+    $('sw-summary').textContent = wanted
+      ? `Skipped: ${windows} crops of ${W}×${H} would take too long on this adapter.`
+      : `Off: tick “compare with the sliding window” to classify the ${windows} crops one by one.`;
     $('speedup').textContent = '';
     return;
   }
@@ -291,8 +303,9 @@ function wireControls(): void {
     const file = ev.dataTransfer?.files[0];
     if (file) input.load(file).catch(showError);
   });
-  for (const el of [...document.querySelectorAll('input[name=view]'), $('class-picker'), $('opacity')]) el.addEventListener('input', redrawOverlays);
+  for (const el of [...document.querySelectorAll('input[name=view]'), $('class-picker'), $('opacity'), $('mask-empty')]) el.addEventListener('input', redrawOverlays);
   $('btn-run').addEventListener('click', () => void refresh());
+  $('run-sliding').addEventListener('change', () => void refresh());
   $('model-picker').addEventListener('change', () => void switchModel());
   input.onChange(() => {
     $('invert').toggleAttribute('checked', input.invert);
@@ -318,7 +331,7 @@ async function boot(): Promise<void> {
   playground = new Playground(() => state.engine, () => input.gray(), (e) => classify(e) !== 'other' && showError(e), lock);
   const picker = $<HTMLSelectElement>('class-picker');
   index.classes.forEach((name, k) => picker.add(new Option(`${k} ${name}`, String(k))));
-  renderLegend($('legend'), index.classes, viewSettings());
+  renderLegend($('legend'), index.classes, viewSettings(), $<HTMLInputElement>('mask-empty').checked);
   const modelPicker = $<HTMLSelectElement>('model-picker');
   for (const name of await listModels()) modelPicker.add(new Option(name, name));
   modelPicker.add(new Option('untrained (random weights)', UNTRAINED));
