@@ -47,6 +47,12 @@ export async function launchBrowser(extraArgs = []) {
     protocolTimeout: 30 * 60 * 1000,
   });
   // A fresh profile per launch keeps runs independent; remove it once the browser is gone.
-  browser.once('disconnected', () => rmSync(userDataDir, { recursive: true, force: true }));
+  browser.once('disconnected', () => {
+    try {
+      rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch {
+      // Chromium's helpers may still be writing into it; a stale temp folder is harmless.
+    }
+  });
   return browser;
 }
