@@ -230,11 +230,14 @@ async function main() {
   }
 
   let stopRequested = false;
-  process.on('SIGINT', () => {
-    if (stopRequested) process.exit(130); // a second Ctrl-C: the last checkpoint is whole either way
-    stopRequested = true;
-    console.log('\nCtrl-C: stopping after this batch (again to quit at once)');
-  });
+  // SIGTERM (kill, a job runner) stops the same way as Ctrl-C.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      if (stopRequested) process.exit(130); // a second signal: the last checkpoint is whole either way
+      stopRequested = true;
+      console.log(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after this batch (again to quit at once)`);
+    });
+  }
 
   const steps = Math.ceil(trainCount / opts.batch);
   const isTTY = process.stdout.isTTY;
