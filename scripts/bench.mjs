@@ -150,7 +150,9 @@ function quietProfileCleanup(browser) {
 async function runBrowser(opts, c) {
   const browser = await launchBrowser(['--js-flags=--expose-gc']);
   quietProfileCleanup(browser);
-  const version = await browser.version();
+  // puppeteer names every Chromium build "Chrome/<version>": say which one it is.
+  const reported = await browser.version();
+  const version = /chromium/i.test(browser.process()?.spawnfile ?? '') ? reported.replace(/^(Headless)?Chrome\//, 'Chromium ') : reported;
   const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs, capMs: opts.capMs, browser: version, peers: { tfjs: opts.tfjs, ort: opts.ort } };
   const html = '<!doctype html><meta charset="utf-8"><title>fullconv bench</title><script type="module" src="/bench/.build/page.js"></script>';
   const { server, url } = await serve(root, { '/bench.html': { type: 'text/html', body: html }, '/favicon.ico': { type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg"/>' }, '/bench-config.json': { type: 'application/json', body: JSON.stringify(config) } });
