@@ -74,6 +74,9 @@ export function runDirect(engine: Engine, x: Tensor, weight: Tensor, bias: Tenso
   );
   xp.dispose();
   wp.dispose();
+  // The 16-channel block's width depends on the row length (conv.ts directBlock): compile its
+  // sibling now, once per engine, so that a later image size never compiles a pipeline.
+  if (blockCo === 16) void engine.precompile(directKernel, { BLOCK_CO: 16, BLOCK_W: blockW === 8 ? 16 : 8 }).catch(() => undefined);
 }
 
 /** Workgroup-tiled implicit GEMM: tileM channels x tileN pixels per workgroup, tileK taps per step. */
