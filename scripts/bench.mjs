@@ -9,6 +9,7 @@
 //   npm run bench -- --node             fullconv alone in Node on Dawn, checked against the float64 reference
 //   other options: --out DIR, --budget-ms N (more runs while a case's engine is under N ms, default 1500),
 //   --cap-ms N (fewer runs, at least 1, where 10 would pass N ms; default 12000), --no-tfjs, --no-ort, --list
+import { dawnEnv } from './node-env.mjs';
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -81,15 +82,6 @@ async function buildBench(opts) {
   }
 }
 
-/** Dawn needs libvulkan.so.1; where only Chromium's private copy exists, point the loader at it. */
-function nodeEnv() {
-  const env = { ...process.env };
-  const systemLoader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some(existsSync);
-  if (!systemLoader && existsSync('/usr/lib/chromium/libvulkan.so.1')) {
-    env.LD_LIBRARY_PATH = ['/usr/lib/chromium', env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  }
-  return env;
-}
 
 /** Collects events into a results object and prints a line per case. */
 function collector(report) {
@@ -176,7 +168,7 @@ function runNode(opts, c) {
   const config = { cases: opts.cases, repeats: opts.repeats, quick: opts.quick, smoke: opts.smoke, budgetMs: opts.budgetMs, capMs: opts.capMs };
   const child = spawn(process.execPath, ['--expose-gc', path.join(buildDir, 'node.mjs')], {
     cwd: root,
-    env: { ...nodeEnv(), FULLCONV_BENCH_CONFIG: JSON.stringify(config) },
+    env: { ...dawnEnv(), FULLCONV_BENCH_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buffered = '';

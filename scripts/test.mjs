@@ -1,7 +1,8 @@
 // Runs the same mocha specs in Node (Dawn) and in headless Chromium; fails if either fails.
 // Usage: node scripts/test.mjs [--node] [--browser] [--grep PATTERN]
+import { dawnEnv } from './node-env.mjs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { launchBrowser } from './browser.mjs';
@@ -15,22 +16,13 @@ const onlyNode = argv.includes('--node');
 const onlyBrowser = argv.includes('--browser');
 const TEST_TIMEOUT_MS = 300000;
 
-/** Dawn needs libvulkan.so.1; where only Chromium's private copy exists, point the loader at it. */
-function nodeEnv() {
-  const env = { ...process.env };
-  const systemLoader = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].some(existsSync);
-  if (!systemLoader && existsSync('/usr/lib/chromium/libvulkan.so.1')) {
-    env.LD_LIBRARY_PATH = ['/usr/lib/chromium', env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  }
-  return env;
-}
 
 function runNode() {
   return new Promise((resolve) => {
     const args = [path.join(root, 'node_modules/mocha/bin/mocha.js'), '--timeout', String(TEST_TIMEOUT_MS), '--reporter', 'spec', '--reporter-option', 'maxDiffSize=2000', 'dist-test/node.mjs'];
     if (grep) args.push('--grep', grep);
     console.log('=== Node (Dawn) ===');
-    const child = spawn(process.execPath, args, { cwd: root, env: nodeEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: root, env: dawnEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
