@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import {
-  Adam, AdamW, Conv2d, Engine, Flatten, Linear, LpPool2d, MaxPool2d, OptionError, ReLU, SGD, Sequential, ShapeError, Tensor, softmaxCrossEntropy,
+  ARCHITECTURES, Adam, AdamW, Conv2d, Engine, Flatten, Linear, LpPool2d, MaxPool2d, OptionError, ReLU, SGD, Sequential, ShapeError, Tensor,
+  modelFromSpec, softmaxCrossEntropy,
 } from '../src/index.js';
 import * as ref from './reference.js';
+import * as nnRef from './nn_reference.js';
 import { getEngine } from './setup.js';
 import { ok, equal, throws } from './assert.js';
 
@@ -229,6 +231,37 @@ describe('train: steps through Sequential', () => {
       [xt, loss].forEach((t) => t.dispose());
       model.dispose();
       sgd.dispose();
+    });
+  }
+
+  for (const [name, pool] of [['lenet', 'maxpool'], ['lenet-l2', 'lppool']] as const) {
+    it(`the demo's ${name} (28×28, batch 2): every parameter gradient of one step matches float64`, async () => {
+      // The very shapes scripts/train.mjs trains (5×5 valid convs, 16→32 channels, 512→128→10), whose kernel paths the tiny net does not take.
+      const rng = ref.makeRng(name === 'lenet' ? 51 : 52);
+      const model = modelFromSpec(engine, ARCHITECTURES[name]!, { seed: 8 });
+      const x = ref.randomArray([2, 1, 28, 28], rng, -0.8, 2.0);
+      const labels = Int32Array.from([Math.floor(rng() * 10), Math.floor(rng() * 10)]);
+      const params = await readParameters(model);
+      const poolOpts = { ...nnRef.poolOpts(2), p: 2 };
+      const poolLayer: nnRef.RefLayer = pool === 'maxpool' ? { kind: 'maxpool', opts: poolOpts } : { kind: 'lppool', opts: poolOpts };
+      const layers: nnRef.RefLayer[] = [
+        { kind: 'conv', opts: nnRef.convOpts(0) }, { kind: 'relu' }, poolLayer,
+        { kind: 'conv', opts: nnRef.convOpts(0) }, { kind: 'relu' }, poolLayer,
+        { kind: 'flatten' }, { kind: 'linear' }, { kind: 'relu' }, { kind: 'linear' },
+      ];
+      const trace = nnRef.forward(layers, params, ref.fromValues(x.shape, Float32Array.from(x.data)));
+      const exp = ref.softmaxCrossEntropy(trace.acts[layers.length]!, labels);
+      const { grads } = nnRef.backward(layers, params, trace, exp.dLogits);
+      const xt = engine.tensor(Float32Array.from(x.data), x.shape);
+      const adam = new Adam(model, { lr: 1e-3 });
+      const loss = trainStep(model, adam, xt, labels);
+      expectClose(await loss.read(), [exp.loss], 'loss');
+      const got = await Promise.all(model.gradients().map((g) => g.read()));
+      const names = model.namedParameters().map(([n]) => n);
+      got.forEach((g, i) => expectClose(g, grads[i]!.data, `gradient of ${names[i]}`));
+      [xt, loss].forEach((t) => t.dispose());
+      model.dispose();
+      adam.dispose();
     });
   }
 
