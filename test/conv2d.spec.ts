@@ -9,9 +9,9 @@ import {
 import { getEngine } from './setup.js';
 import { deepEqual, equal, ok, throws } from './assert.js';
 import {
-  checkCases, depthwiseCases, fcCases, generalCases, outputShape, pointwiseCases, prepare, type ConvCase,
+  caseOptions, checkCases, depthwise3x3Cases, depthwiseCases, fcCases, generalCases, outputShape, pointwiseCases, prepare, type ConvCase,
 } from './conv2d_cases.js';
-import { allClose } from './reference.js';
+import { allClose, conv2d as refConv2d, fromValues } from './reference.js';
 
 const SEED = 20260311;
 const directPlan = (i: number): Conv2dPlan => ({ kernel: 'direct', blockCo: DIRECT_BLOCKS[i % DIRECT_BLOCKS.length]![0], blockW: DIRECT_BLOCKS[i % DIRECT_BLOCKS.length]![1] });
@@ -27,6 +27,7 @@ function specialPlans(c: ConvCase, i: number): Conv2dPlan[] {
   const plans: Conv2dPlan[] = [];
   if (conv2dKernelRejects('pointwise', g) === null) plans.push(pointwisePlan(i));
   if (conv2dKernelRejects('depthwise', g) === null) plans.push({ kernel: 'depthwise' });
+  if (conv2dKernelRejects('depthwise3x3', g) === null) plans.push({ kernel: 'depthwise3x3' });
   if (conv2dKernelRejects('fc', g) === null) plans.push({ kernel: 'fc', split: FC_SPLITS.swiftshader }, { kernel: 'fc', split: FC_SPLITS.gpu });
   return plans;
 }
@@ -49,6 +50,13 @@ describe('conv2d: random layers against the float64 reference (every kernel forc
 
   it('depthwise layers (channel multiplier 1-3): depthwise, direct, tiled', async () => {
     await checkCases(engine, depthwiseCases(40, SEED + 1), (_case, i) => [null, { kernel: 'depthwise' }, directPlan(i), tiledPlan(i)]);
+  });
+
+  it('depthwise 3x3 stride 1 (any padding, multiplier 1-3, batch 1-3): depthwise3x3, depthwise, direct', async () => {
+    const cases = depthwise3x3Cases(40, SEED + 4);
+    ok(cases.some((c) => c.H > 8 && c.W > 16) && cases.some((c) => c.W % 8 !== 0 && c.H % 4 !== 0), 'several blocks per plane, ragged last blocks');
+    ok(cases.some((c) => typeof c.padding !== 'string' && typeof c.padding !== 'number' && c.padding.length === 4), 'asymmetric padding');
+    await checkCases(engine, cases, (_case, i) => [null, { kernel: 'depthwise3x3' }, { kernel: 'depthwise' }, directPlan(i)]);
   });
 
   it('1x1 layers: pointwise (every block), direct, tiled', async () => {
@@ -74,7 +82,7 @@ describe('conv2d: the dispatcher', () => {
   it('picks by layer shape and adapter, only plans the property tests force', () => {
     const tested = new Set<string>([
       ...DIRECT_BLOCKS.map(([c, w]) => `direct ${c}x${w}`), ...DIRECT_BLOCKS.map(([c, w]) => `pointwise ${c}x${w}`),
-      ...TILED_TILES.map(([m, n, k]) => `tiled ${m}x${n}x${k}`), 'depthwise', `fc ${FC_SPLITS.gpu}`, `fc ${FC_SPLITS.swiftshader}`,
+      ...TILED_TILES.map(([m, n, k]) => `tiled ${m}x${n}x${k}`), 'depthwise', 'depthwise3x3', `fc ${FC_SPLITS.gpu}`, `fc ${FC_SPLITS.swiftshader}`,
     ]);
     const name = (p: Conv2dPlan): string =>
       p.kernel === 'direct' || p.kernel === 'pointwise' ? `${p.kernel} ${p.blockCo}x${p.blockW}`
@@ -91,7 +99,16 @@ describe('conv2d: the dispatcher', () => {
     }
     equal(chosen['L2 gpu'], 'tiled 64x64x8');
     equal(chosen['L2 swiftshader']!.startsWith('direct'), true, 'SwiftShader gets the register-blocked kernel');
-    equal(chosen['L6 gpu'], 'depthwise');
+    equal(chosen['L6 gpu'], 'depthwise3x3');
+    equal(chosen['L6 swiftshader'], 'depthwise3x3');
+    // Depthwise layers the unrolled 3x3 kernel does not cover go to the general one.
+    const dw = (ws: number[], opts: object): string => chooseConv2dPlan(conv2dGeometry('conv2d', [2, 8, 30, 30], ws, null, { groups: 8, ...opts }), 'swiftshader').kernel;
+    equal(dw([16, 1, 3, 3], { padding: 'same' }), 'depthwise3x3', 'multiplier 2, same');
+    equal(dw([8, 1, 3, 3], { stride: 2, padding: 1 }), 'depthwise', 'stride 2');
+    equal(dw([8, 1, 3, 3], { stride: [1, 2], padding: 1 }), 'depthwise', 'stride 1x2');
+    equal(dw([8, 1, 3, 3], { dilation: 2, padding: 2 }), 'depthwise', 'dilation 2');
+    equal(dw([8, 1, 5, 5], { padding: 2 }), 'depthwise', '5x5');
+    equal(dw([8, 1, 3, 1], { padding: 1 }), 'depthwise', '3x1');
     equal(chosen['L7 swiftshader'], 'fc 1');
     equal(chosen['L7 gpu'], 'fc 64');
     equal(chosen['L8 swiftshader']!.startsWith('pointwise'), true);
@@ -112,6 +129,11 @@ describe('conv2d: the dispatcher', () => {
     const w = engine.tensor(new Float32Array(3 * 2 * 3 * 3), [3, 2, 3, 3]);
     throws(() => conv2dWith('pointwise', x, w, null), /pointwise.*1x1/, OptionError);
     throws(() => conv2dWith('depthwise', x, w, null), /one input channel per group/, OptionError);
+    throws(() => conv2dWith('depthwise3x3', x, w, null), /one input channel per group, a 3x3 kernel, stride 1 and no dilation/, OptionError);
+    const wd = engine.tensor(new Float32Array(2 * 9), [2, 1, 3, 3]);
+    throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, stride: 2 }), /3x3 kernel, stride 1/, OptionError);
+    throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, dilation: [1, 2] }), /no dilation/, OptionError);
+    wd.dispose();
     throws(() => conv2dWith('fc', x, w, null), /whole unpadded input/, OptionError);
     throws(() => conv2dWith({ kernel: 'direct', blockCo: 5 }, x, w, null), /4, 8 or 16/, OptionError);
     throws(() => conv2dWith({ kernel: 'tiled', tileM: 128, tileN: 128, tileK: 16 }, x, w, null), /limits/, OptionError);
@@ -179,6 +201,32 @@ describe("conv2d: the lecture's cases and edges", () => {
     }
   });
 
+  it('depthwise 3x3 at full size: L6 (32 channels, 112x112, pad 1) and a ragged batch with multiplier 2', async () => {
+    const l6: ConvCase = { ...base, Cin: 32, H: 112, W: 112, Cout: 32, kH: 3, kW: 3, groups: 32, padding: 1, seed: 11 };
+    const ragged: ConvCase = { ...base, N: 2, Cin: 6, H: 57, W: 45, Cout: 12, kH: 3, kW: 3, groups: 6, padding: [2, 0, 1, 3], relu: true, seed: 12 };
+    deepEqual(outputShape(ragged), [2, 12, 58, 46]);
+    // Only the depthwise kernels: the general ones take a minute on SwiftShader at this size.
+    equal(await checkCases(engine, [l6, ragged], () => [null, { kernel: 'depthwise3x3' }, { kernel: 'depthwise' }]), 6);
+  });
+
+  it('depthwise 3x3: a NaN or Inf at the input border reaches only the windows that cover it', async () => {
+    // The kernel clamps reads past the border onto the edge element and zeroes them; a NaN there must not leak.
+    const c: ConvCase = { ...base, N: 2, Cin: 3, H: 9, W: 11, Cout: 3, kH: 3, kW: 3, groups: 3, padding: 2, relu: true, seed: 13 };
+    const p = prepare(engine, c);
+    const xs = await p.x.read();
+    xs[10] = NaN;                     // n 0, channel 0, row 0, last column
+    xs[2 * 99 + 8 * 11] = Infinity;   // n 0, channel 2, last row, first column
+    xs[3 * 99 + 98] = -Infinity;      // n 1, channel 0, last row, last column
+    const x = engine.tensor(xs, [...p.x.shape]);
+    const expected = refConv2d(fromValues(p.x.shape, xs), fromValues(p.w.shape, await p.w.read()), fromValues(p.b!.shape, await p.b!.read()), { stride: [1, 1], pad: [2, 2, 2, 2], dilation: [1, 1], groups: 3, relu: true });
+    for (const plan of [null, 'depthwise3x3', 'depthwise'] as const) {
+      const y = conv2dWith(plan, x, p.w, p.b, caseOptions(c));
+      equal(allClose(await y.read(), expected.data), null, `${plan ?? 'auto'}`);
+      y.dispose();
+    }
+    [x, p.x, p.w, p.b].forEach((t) => t?.dispose());
+  });
+
   it('NaN passes through ReLU; an Inf input stays out of channels that do not see it', async () => {
     const x = engine.tensor([NaN, 1, 2, 3, Infinity, 1, 1, 1], [1, 2, 2, 2]);
     const w = engine.tensor([1, 1, 1, 1], [2, 1, 1, 2]);   // groups 2: channel 1 never sees channel 0's NaN
@@ -211,6 +259,25 @@ describe("conv2d: the lecture's cases and edges", () => {
     await run(5, 64);
     equal(engine.stats().pipelinesCompiled, before, 'pipelines compiled for the later sizes');
     [w, b].forEach((t) => t.dispose());
+  });
+
+  it('a new image size compiles no new pipeline: depthwise 3x3 stride 1 and stride 2', async () => {
+    const w = engine.tensor(new Float32Array(4 * 9).fill(0.25), [4, 1, 3, 3]);
+    const run = async (h: number, wd: number, stride: number): Promise<void> => {
+      const x = engine.tensor(new Float32Array(4 * h * wd).fill(1), [1, 4, h, wd]);
+      const y = conv2d(x, w, null, { padding: 'same', stride, groups: 4 });
+      const first = (await y.read())[0]!;
+      // 'same' pads 1 above for stride 1; for stride 2, 1 when the size is odd, else 0 (the extra pad goes below).
+      const inside = (n: number): number => Math.min(n, 3 - (stride === 1 || n % 2 === 1 ? 1 : 0));
+      equal(first, 0.25 * inside(h) * inside(wd), `first element at ${h}x${wd}, stride ${stride}`);
+      [x, y].forEach((t) => t.dispose());
+    };
+    await run(17, 23, 1);
+    await run(17, 23, 2);
+    const before = engine.stats().pipelinesCompiled;
+    for (const [h, wd] of [[40, 31], [5, 64], [112, 112], [1, 1]] as const) for (const s of [1, 2]) await run(h, wd, s);
+    equal(engine.stats().pipelinesCompiled, before, 'pipelines compiled for the later sizes');
+    w.dispose();
   });
 
   it('runConv2d runs a hand-made geometry into a given output tensor', async () => {

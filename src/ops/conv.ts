@@ -5,16 +5,17 @@
 //   direct     register-blocked, no workgroup memory (shaders/conv2d_direct.wgsl): SwiftShader
 //   pointwise  1x1 stride 1 unpadded: the direct kernel over each plane as one long row
 //   depthwise  one input channel per group (shaders/conv2d_depthwise.wgsl)
+//   depthwise3x3  the same, 3x3 stride 1 undilated, unrolled, no padded copy (shaders/conv2d_depthwise3x3.wgsl)
 //   fc         kernel == unpadded input, output 1x1: a matrix-vector product (shaders/conv2d_fc.wgsl)
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../geometry.js';
 import { OptionError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
-import { runDepthwise, runDirect, runFc, runTiled } from './conv_kernels.js';
+import { runDepthwise, runDepthwise3x3, runDirect, runFc, runTiled } from './conv_kernels.js';
 
-export type Conv2dKernelName = 'tiled' | 'direct' | 'pointwise' | 'depthwise' | 'fc';
-export const CONV2D_KERNELS: readonly Conv2dKernelName[] = ['tiled', 'direct', 'pointwise', 'depthwise', 'fc'];
+export type Conv2dKernelName = 'tiled' | 'direct' | 'pointwise' | 'depthwise' | 'depthwise3x3' | 'fc';
+export const CONV2D_KERNELS: readonly Conv2dKernelName[] = ['tiled', 'direct', 'pointwise', 'depthwise', 'depthwise3x3', 'fc'];
 
 /** A kernel and its shape parameters; omitted parameters take the dispatcher's choice. */
 export interface Conv2dPlan {
@@ -43,6 +44,9 @@ export function conv2dKernelRejects(kernel: Conv2dKernelName, g: Conv2dGeometry)
         ? null : 'needs a 1x1 kernel, stride 1 and no padding';
     case 'depthwise':
       return g.cinPerGroup === 1 ? null : 'needs one input channel per group (groups == input channels)';
+    case 'depthwise3x3':
+      return g.cinPerGroup === 1 && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1
+        ? null : 'needs one input channel per group, a 3x3 kernel, stride 1 and no dilation';
     case 'fc':
       return isFullyConnected(g) ? null : 'needs the kernel to cover the whole unpadded input (output 1x1)';
   }
@@ -106,7 +110,7 @@ export const FC_SPLITS: Readonly<Record<AdapterKind, number>> = { gpu: 64, swift
  */
 export function chooseConv2dPlan(g: Conv2dGeometry, adapter: AdapterKind): Conv2dPlan {
   if (isFullyConnected(g)) return { kernel: 'fc', split: FC_SPLITS[adapter] };
-  if (g.cinPerGroup === 1 && g.groups > 1) return { kernel: 'depthwise' };
+  if (g.cinPerGroup === 1 && g.groups > 1) return { kernel: conv2dKernelRejects('depthwise3x3', g) === null ? 'depthwise3x3' : 'depthwise' };
   if (adapter === 'gpu') return { kernel: 'tiled', ...tiledShape(g) };
   if (conv2dKernelRejects('pointwise', g) === null) return { kernel: 'pointwise', ...directBlock(g, g.H * g.W) };
   return { kernel: 'direct', ...directBlock(g, g.outW) };
@@ -167,6 +171,9 @@ function launch(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, 
     }
     case 'depthwise':
       runDepthwise(engine, x, weight, bias, g, y);
+      break;
+    case 'depthwise3x3':
+      runDepthwise3x3(engine, x, weight, bias, g, y);
       break;
     case 'fc':
       runFc(engine, x, weight, bias, g, y, p.split ?? FC_SPLITS[engine.adapterInfo.kind]);

@@ -8,6 +8,7 @@ import padSource from '../../shaders/pad2d.wgsl';
 import directSource from '../../shaders/conv2d_direct.wgsl';
 import tiledSource from '../../shaders/conv2d.wgsl';
 import depthwiseSource from '../../shaders/conv2d_depthwise.wgsl';
+import depthwise3x3Source from '../../shaders/conv2d_depthwise3x3.wgsl';
 import fcSource from '../../shaders/conv2d_fc.wgsl';
 
 const padKernel = new Kernel('pad2d.wgsl', padSource, 'main');
@@ -15,6 +16,7 @@ const directKernel = new Kernel('conv2d_direct.wgsl', directSource, 'main');
 const packKernel = new Kernel('conv2d_direct.wgsl', directSource, 'pack_weights');
 const tiledKernel = new Kernel('conv2d.wgsl', tiledSource, 'main');
 const depthwiseKernel = new Kernel('conv2d_depthwise.wgsl', depthwiseSource, 'main');
+const depthwise3x3Kernel = new Kernel('conv2d_depthwise3x3.wgsl', depthwise3x3Source, 'main');
 const fcKernel = new Kernel('conv2d_fc.wgsl', fcSource, 'main');
 
 /** Invocations per workgroup of the direct, depthwise and fc kernels (their `WG`). */
@@ -120,6 +122,22 @@ export function runDepthwise(engine: Engine, x: Tensor, weight: Tensor, bias: Te
     Math.ceil(total / WG),
   );
   xp.dispose();
+}
+
+/** Depthwise 3x3 stride 1 undilated: 4 rows x 8 columns of one channel per invocation, reading x unpadded. */
+export function runDepthwise3x3(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, y: Tensor): void {
+  const wBlocks = Math.ceil(g.outW / 8);
+  const hBlocks = Math.ceil(g.outH / 4);
+  const total = g.N * g.Cout * hBlocks * wBlocks;
+  engine.run(
+    depthwise3x3Kernel,
+    { x, weight, bias: bias ?? weight, y },
+    {
+      H: g.H, W: g.W, outH: g.outH, outW: g.outW, padTop: g.padTop, padLeft: g.padLeft,
+      Cin: g.Cin, Cout: g.Cout, coutPerGroup: g.coutPerGroup, wBlocks, hBlocks, total, ...flags(bias, g),
+    },
+    Math.ceil(total / WG),
+  );
 }
 
 /** Kernel == unpadded input (output 1x1): a fully connected layer; `split` invocations per 4 output channels. */
