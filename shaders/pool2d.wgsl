@@ -27,9 +27,16 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> indices: array<i32>;
 @group(0) @binding(4) var<storage, read> xv: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> yv: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> indicesv: array<vec4<i32>>;
 
 /** 4 outputs: their plane, row (plane * outH + oh), first window row and first window columns. */
 struct Block { plane: i32, row: u32, ob: i32, h0: i32, w0: vec4<i32>, kh0: i32, kh1: i32 }
+
+/** NaN by its bits: SwiftShader folds `v != v` to false. */
+fn isNan(v: vec4<f32>) -> vec4<bool> {
+  return (bitcast<vec4<u32>>(v) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u);
+}
 
 /** floor(a / b) for 0 <= a < 2^22, b >= 1: exact in float32, and SIMD (integer division is not). */
 fn divFloor(a: i32, b: i32) -> i32 {
@@ -88,7 +95,7 @@ fn accumulate(acc: Acc, v: vec4<f32>, ok: vec4<bool>, at: vec4<i32>, phase: u32,
   if (phase == PASS_SCALED) {
     next.value = acc.value + select(vec4<f32>(0.0), powAbs(v * scale, params.p), ok);
   } else if (MODE == 0u) {
-    let take = ok & ((acc.at < vec4<i32>(0)) | (v > acc.value) | ((v != v) & (acc.value == acc.value)));
+    let take = ok & ((acc.at < vec4<i32>(0)) | (v > acc.value) | (isNan(v) & !isNan(acc.value)));
     next.value = select(acc.value, v, take);
     next.at = select(acc.at, at, take);
   } else if (MODE == 1u) {
@@ -179,7 +186,7 @@ fn avgDivisor(b: Block) -> vec4<f32> {
  * huge or tiny values) the window is rescanned: with m = max |x|, y = m · (Σ(|x|/m)^p)^(1/p).
  */
 fn lpDirect(sum: vec4<f32>) -> vec4<bool> {
-  return ((sum >= vec4<f32>(1e-30)) & (sum <= vec4<f32>(1e30))) | (sum != sum);  // a NaN input propagates
+  return ((sum >= vec4<f32>(1e-30)) & (sum <= vec4<f32>(1e30))) | isNan(sum);  // a NaN input propagates
 }
 
 fn lpScale(m: vec4<f32>) -> vec4<f32> {
@@ -275,4 +282,226 @@ fn max_with_indices_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
     store(b, acc.value);
     storeIndices(b, acc.at);
   }
+}
+
+// ---- fixed windows: 2x2 stride 2, and max 3x3 stride 2 pad 1 --------------------------------
+// The common pools, for input and output rows of a multiple of 4 elements: an invocation makes
+// OV vec4s of outputs of one row from aligned vec4 loads with no per-tap bounds or index math
+// (SwiftShader pays for every instruction on every lane; the general kernels spend most of their
+// time there, these run near the copy kernel's rate). blocksPerRow counts groups of OV vec4s.
+override OV: u32 = 2u;
+
+/** A group's output row (plane * outH + oh), plane, oh and first output vec4 in the row. */
+struct Group { row: u32, plane: u32, oh: u32, q: u32 }
+
+fn groupAt(u: u32) -> Group {
+  var g: Group;
+  g.row = u / params.blocksPerRow;
+  g.q = (u - g.row * params.blocksPerRow) * OV;
+  g.plane = g.row / u32(params.outH);
+  g.oh = g.row - g.plane * u32(params.outH);
+  return g;
+}
+
+/** Max of a and b keeping a on ties (the earlier tap); NaN wins. */
+fn takeMax(a: vec4<f32>, b: vec4<f32>) -> vec4<bool> {
+  return (b > a) | (isNan(b) & !isNan(a));
+}
+
+/** Lanes (x, y) and (z, w) of v and of w folded pairwise: the 4 windows of a 2x2 pool over 2 vec4 columns. */
+fn evens(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> { return vec4<f32>(a.x, a.z, b.x, b.z); }
+fn odds(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> { return vec4<f32>(a.y, a.w, b.y, b.w); }
+
+/** 2x2 windows of output vec4 o: taps t00, t01 (row 0), t10, t11 (row 1), each a vec4 over 4 windows. */
+struct Taps2 { t00: vec4<f32>, t01: vec4<f32>, t10: vec4<f32>, t11: vec4<f32> }
+
+fn taps2(g: Group, o: u32) -> Taps2 {
+  let rowVecs = u32(params.inW) / 4u;
+  let top = (g.plane * u32(params.inH) + 2u * g.oh) * rowVecs + 2u * (g.q + o);
+  let a0 = xv[top]; let a1 = xv[top + 1u];
+  let b0 = xv[top + rowVecs]; let b1 = xv[top + rowVecs + 1u];
+  return Taps2(evens(a0, a1), odds(a0, a1), evens(b0, b1), odds(b0, b1));
+}
+
+fn pool2(t: Taps2) -> vec4<f32> {
+  if (MODE == 0u) {
+    let m0 = select(t.t00, t.t01, takeMax(t.t00, t.t01));
+    let m1 = select(t.t10, t.t11, takeMax(t.t10, t.t11));
+    return select(m0, m1, takeMax(m0, m1));
+  }
+  if (MODE == 1u) {
+    let divisor = select(4.0, params.divisorOverride, params.divisorOverride > 0.0);
+    return (t.t00 + t.t01 + t.t10 + t.t11) / divisor;
+  }
+  let sum = powAbs(t.t00, params.p) + powAbs(t.t01, params.p) + powAbs(t.t10, params.p) + powAbs(t.t11, params.p);
+  let m = max(max(abs(t.t00), abs(t.t01)), max(abs(t.t10), abs(t.t11)));
+  let s = lpScale(m);
+  let scaled = powAbs(t.t00 * s, params.p) + powAbs(t.t01 * s, params.p) + powAbs(t.t10 * s, params.p) + powAbs(t.t11 * s, params.p);
+  return lpResult(sum, m, scaled);
+}
+
+fn store2(g: Group, o: u32) {
+  if (inRow(g, o)) { yv[g.row * (u32(params.outW) / 4u) + g.q + o] = pool2(taps2(g, o)); }
+}
+
+/** The argmax of 2x2 windows (row-major first on ties) and its value. */
+fn argmax2(g: Group, o: u32) {
+  if (!inRow(g, o)) { return; }
+  let t = taps2(g, o);
+  let col = vec4<i32>(8 * i32(g.q + o)) + vec4<i32>(0, 2, 4, 6);
+  let at00 = vec4<i32>(2 * i32(g.oh) * params.inW) + col;
+  let take01 = takeMax(t.t00, t.t01);
+  let m0 = select(t.t00, t.t01, take01);
+  let i0 = select(at00, at00 + 1, take01);
+  let take11 = takeMax(t.t10, t.t11);
+  let m1 = select(t.t10, t.t11, take11);
+  let i1 = select(at00 + params.inW, at00 + params.inW + 1, take11);
+  let take = takeMax(m0, m1);
+  let at = g.row * (u32(params.outW) / 4u) + g.q + o;
+  yv[at] = select(m0, m1, take);
+  indicesv[at] = select(i0, i1, take);
+}
+
+fn inRow(g: Group, o: u32) -> bool {
+  return o < OV && g.q + o < u32(params.outW) / 4u;
+}
+
+@compute @workgroup_size(WG)
+fn pool_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let g = groupAt(u);
+  store2(g, 0u); store2(g, 1u); store2(g, 2u); store2(g, 3u);
+}
+
+@compute @workgroup_size(WG)
+fn max_with_indices_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let g = groupAt(u);
+  argmax2(g, 0u); argmax2(g, 1u); argmax2(g, 2u); argmax2(g, 3u);
+}
+
+/** One window row of max 3x3 stride 2 pad 1 for output vec4 o: left, center and right taps. */
+struct Taps3 { l: vec4<f32>, c: vec4<f32>, r: vec4<f32> }
+
+/** Row ih's taps; the left padding column (first vec4 of a row) repeats the center tap. */
+fn taps3(g: Group, o: u32, ih: u32) -> Taps3 {
+  let rowVecs = u32(params.inW) / 4u;
+  let at = (g.plane * u32(params.inH) + ih) * rowVecs + 2u * (g.q + o);
+  let first = g.q + o == 0u;
+  let a = xv[at];
+  let b = xv[at + 1u];
+  // Only the lane before the vec4s is needed: a scalar load (SwiftShader pays per component).
+  let l = x[select(4u * at - 1u, 4u * at, first)];
+  let c = vec4<f32>(a.x, a.z, b.x, b.z);
+  return Taps3(vec4<f32>(l, a.y, a.w, b.y), c, vec4<f32>(a.y, a.w, b.y, b.w));
+}
+
+/**
+ * max 3x3 stride 2 pad 1 makes output rows oh and oh + 1 (oh even) together: their windows share
+ * input row 2oh + 1, so 5 rows are loaded for 2 output rows. A window row in the padding (or past
+ * the input) repeats the window's center row: harmless for a max, and for the argmax too, since
+ * the repeat carries the center's index (ties keep the earlier tap).
+ */
+fn pairAt(u: u32) -> Group {
+  var g: Group;
+  let pairs = (u32(params.outH) + 1u) / 2u;
+  let pairRow = u / params.blocksPerRow;  // plane * pairs + oh / 2
+  g.q = (u - pairRow * params.blocksPerRow) * OV;
+  g.plane = pairRow / pairs;
+  g.oh = 2u * (pairRow - g.plane * pairs);
+  g.row = g.plane * u32(params.outH) + g.oh;
+  return g;
+}
+
+/** Input rows 2oh-1 .. 2oh+3 of a pair, each clamped to the window's center row when outside. */
+fn pairRows(g: Group) -> array<u32, 5> {
+  let c0 = 2u * g.oh;
+  let inH = u32(params.inH);
+  let c1 = select(c0, c0 + 2u, c0 + 2u < inH);
+  return array<u32, 5>(select(c0 - 1u, c0, g.oh == 0u), c0, select(c0, c0 + 1u, c0 + 1u < inH), c1, select(c1, c0 + 3u, c0 + 3u < inH));
+}
+
+fn fold3(m: vec4<f32>, t: Taps3) -> vec4<f32> {
+  let a = select(m, t.l, takeMax(m, t.l));
+  let b = select(a, t.c, takeMax(a, t.c));
+  return select(b, t.r, takeMax(b, t.r));
+}
+
+fn secondRow(g: Group) -> bool { return g.oh + 1u < u32(params.outH); }
+
+fn store3(g: Group, o: u32) {
+  if (!inRow(g, o)) { return; }
+  let r = pairRows(g);
+  let t0 = taps3(g, o, r[0]);
+  let t2 = taps3(g, o, r[2]);
+  let at = g.row * (u32(params.outW) / 4u) + g.q + o;
+  yv[at] = fold3(fold3(fold3(t0.l, t0), taps3(g, o, r[1])), t2);
+  if (secondRow(g)) {
+    yv[at + u32(params.outW) / 4u] = fold3(fold3(fold3(t2.l, t2), taps3(g, o, r[3])), taps3(g, o, r[4]));
+  }
+}
+
+/** Running max and its index; a repeated tap carries the index of the tap it repeats. */
+struct ArgMax { v: vec4<f32>, at: vec4<i32> }
+
+fn takeTap(m: ArgMax, v: vec4<f32>, at: vec4<i32>) -> ArgMax {
+  let take = takeMax(m.v, v);
+  return ArgMax(select(m.v, v, take), select(m.at, at, take));
+}
+
+/** Flat indices of row ih's center taps of output vec4 o. */
+fn centerAt(g: Group, o: u32, ih: u32) -> vec4<i32> {
+  return vec4<i32>(i32(ih) * params.inW + 8 * i32(g.q + o)) + vec4<i32>(0, 2, 4, 6);
+}
+
+/** The left taps' indices: the first output's left tap in the padding repeats its center. */
+fn leftAt(g: Group, o: u32, center: vec4<i32>) -> vec4<i32> {
+  return center - vec4<i32>(select(1, 0, g.q + o == 0u), 1, 1, 1);
+}
+
+fn argFold3(m: ArgMax, t: Taps3, g: Group, o: u32, ih: u32) -> ArgMax {
+  let center = centerAt(g, o, ih);
+  return takeTap(takeTap(takeTap(m, t.l, leftAt(g, o, center)), t.c, center), t.r, center + 1);
+}
+
+fn argmax3(g: Group, o: u32) {
+  if (!inRow(g, o)) { return; }
+  let r = pairRows(g);
+  let t0 = taps3(g, o, r[0]);
+  let t2 = taps3(g, o, r[2]);
+  var m = argFold3(ArgMax(t0.l, leftAt(g, o, centerAt(g, o, r[0]))), t0, g, o, r[0]);
+  m = argFold3(m, taps3(g, o, r[1]), g, o, r[1]);
+  m = argFold3(m, t2, g, o, r[2]);
+  let at = g.row * (u32(params.outW) / 4u) + g.q + o;
+  yv[at] = m.v;
+  indicesv[at] = m.at;
+  if (secondRow(g)) {
+    var n = argFold3(ArgMax(t2.l, leftAt(g, o, centerAt(g, o, r[2]))), t2, g, o, r[2]);
+    n = argFold3(n, taps3(g, o, r[3]), g, o, r[3]);
+    n = argFold3(n, taps3(g, o, r[4]), g, o, r[4]);
+    yv[at + u32(params.outW) / 4u] = n.v;
+    indicesv[at + u32(params.outW) / 4u] = n.at;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn max_3x3s2p1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let g = pairAt(u);
+  store3(g, 0u); store3(g, 1u); store3(g, 2u); store3(g, 3u);
+}
+
+@compute @workgroup_size(WG)
+fn max_with_indices_3x3s2p1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                            @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let g = pairAt(u);
+  argmax3(g, 0u); argmax3(g, 1u); argmax3(g, 2u); argmax3(g, 3u);
 }

@@ -4,6 +4,8 @@ import {
   avgPool2d, channelLpPool, lpPool2d, maxPool2d, maxPool2dWithIndices, OptionError, ShapeError, type Engine,
 } from '../src/index.js';
 import { bucketBytes } from '../src/runtime/buffers.js';
+import { avgPoolGeometry, lpPoolGeometry, maxPoolGeometry } from '../src/geometry.js';
+import { POOL_MODE, usesFixedKernel, windows2d, type PoolWindows } from '../src/ops/pool.js';
 import { getEngine } from './setup.js';
 import { deepEqual, equal, ok, throws } from './assert.js';
 import * as ref from './reference.js';
@@ -15,6 +17,7 @@ import {
 const CASES = 200;
 /** Fewer: each window-width pattern compiles its own pipelines. */
 const VEC4_CASES = 100;
+const FIXED_CASES = 60;
 
 describe('pool2d: forward ops vs the float64 reference', () => {
   let engine: Engine;
@@ -71,6 +74,63 @@ describe('pool2d: forward ops vs the float64 reference', () => {
       const x = randomPair(engine, shapeOf(c), rng);
       return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
     });
+  });
+
+  it(`max, avg and Lp pools on ${FIXED_CASES} configurations each around the fixed-window kernels (2x2 stride 2, max 3x3 stride 2 pad 1), taken or not`, async () => {
+    const taken = { yes: 0, no: 0 };
+    const count = (w: PoolWindows, mode: number) => { taken[usesFixedKernel(w, mode) ? 'yes' : 'no']++; };
+    await checkCases(poolCases('max', FIXED_CASES, SEED + 23, 'fixed'), (c, rng) => {
+      count(windows2d(maxPoolGeometry(shapeOf(c), maxOpts(c))), POOL_MODE.max);
+      const x = randomPair(engine, shapeOf(c), rng, c.integers);
+      const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
+      const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
+      const what = describePool(c);
+      return [
+        { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
+        { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
+        { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
+      ];
+    });
+    await checkCases(poolCases('avg', FIXED_CASES, SEED + 24, 'fixed'), (c, rng) => {
+      count(windows2d(avgPoolGeometry(shapeOf(c), avgOpts(c))), POOL_MODE.avg);
+      const x = randomPair(engine, shapeOf(c), rng);
+      return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
+    });
+    await checkCases(poolCases('lp', FIXED_CASES, SEED + 25, 'fixed'), (c, rng) => {
+      count(windows2d(lpPoolGeometry(shapeOf(c), lpOpts(c))), POOL_MODE.lp);
+      const x = randomPair(engine, shapeOf(c), rng);
+      return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
+    });
+    ok(taken.yes >= 30 && taken.no >= 30, `fixed kernels taken ${taken.yes}, not taken ${taken.no}: both need coverage`);
+  });
+
+  it('fixed-window kernels: NaN wins the max (first NaN in row-major order for the index), ties keep the first maximum, Lp rescales huge and tiny values', async () => {
+    const rng = ref.makeRng(77);
+    const shape = [2, 3, 7, 16];
+    const values = Float32Array.from({ length: ref.numel(shape) }, () => Math.floor(rng() * 3) - 1);
+    for (let i = 0; i < values.length; i += 13) values[i] = NaN;
+    const x = pairFrom(engine, shape, values);
+    // Fixed kernels (2/2, 3/2 pad 1), the vec4 one (2/1) and the gathering one (3/3).
+    for (const [kernel, stride] of [[2, 2], [3, 2], [2, 1], [3, 3]] as const) {
+      const opts = { kernel, stride, padding: kernel === 3 ? 1 : 0 };
+      const refOpts = { kernel: [kernel, kernel] as ref.Pair, stride: [stride, stride] as ref.Pair, pad: [opts.padding, opts.padding, opts.padding, opts.padding] as ref.Pad4 };
+      equal(usesFixedKernel(windows2d(maxPoolGeometry(shape, opts)), POOL_MODE.max), stride === 2, `kernel ${kernel} stride ${stride}: the fixed kernel or not`);
+      const expected = ref.maxPool2d(x.ref, refOpts);
+      const both = maxPool2dWithIndices(x.gpu, opts);
+      await checkAll([
+        { what: `NaN max ${kernel}/${stride}`, got: maxPool2d(x.gpu, opts), expected: () => expected.output, exact: true, owned: [] },
+        { what: `NaN max values ${kernel}/${stride}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
+        { what: `NaN max indices ${kernel}/${stride}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [] },
+      ]);
+    }
+    x.gpu.dispose();
+    const extreme = pairFrom(engine, [1, 1, 2, 16], Float32Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? 0 : (i % 2 ? 3e30 : 4e-30) * (1 + i / 8))));
+    for (const p of [2, 3, 1.5, 1]) {
+      ok(usesFixedKernel(windows2d(lpPoolGeometry(extreme.ref.shape, { kernel: 2, p })), POOL_MODE.lp));
+      const got = lpPool2d(extreme.gpu, { kernel: 2, p });
+      await checkAll([{ what: `lp extreme p ${p}`, got, expected: () => ref.lpPool2d(extreme.ref, { kernel: [2, 2], stride: [2, 2], pad: [0, 0, 0, 0], p }), owned: [] }]);
+    }
+    extreme.gpu.dispose();
   });
 
   it(`channelLpPool on ${CASES} configurations (size, stride, [begin, end] padding, p)`, async () => {

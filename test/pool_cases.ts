@@ -62,11 +62,32 @@ function widthPattern(kind: PoolKind) {
 }
 
 /**
- * `count` valid configurations of one pool kind (invalid draws, which geometry.ts rejects, are
- * skipped); `vec4Widths` draws only widths the vec4 kernels take.
+ * Draws around the fixed-window kernels (2x2 stride 2 unpadded; max 3x3 stride 2 padding 1):
+ * widths of a multiple of 4 (half of them giving output rows of a multiple of 4, which the
+ * kernels take, half not), odd heights, ceil mode (partial windows: the general kernels), batch > 1.
  */
-export function poolCases(kind: PoolKind, count: number, seed = SEED, vec4Widths = false): PoolCase[] {
-  const drawn = fc.sample(vec4Widths ? widthPattern(kind) : rawCase(kind), { seed, numRuns: count * 8 });
+function fixedPatternCase(kind: PoolKind) {
+  const k3 = kind === 'max';
+  return fc.record({
+    N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }),
+    H: fc.integer({ min: 2, max: 19 }), W: fc.integer({ min: 1, max: 6 }).map((q) => 4 * q),
+    kernel: k3 ? fc.constantFrom<[number, number]>([2, 2], [3, 3]) : fc.constant<[number, number]>([2, 2]),
+    stride: fc.constant<[number, number] | null>([2, 2]),
+    dilation: fc.constant<[number, number]>([1, 1]),
+    padding: fc.constant<PaddingOption>(0),
+    ceilMode: fc.boolean(), countIncludePad: fc.boolean(),
+    divisorOverride: kind === 'avg' ? fc.option(fc.integer({ min: 1, max: 30 }), { freq: 4 }) : fc.constant(null),
+    p: fc.constantFrom(...P_VALUES), integers: fc.boolean(), seed: fc.nat(),
+  }).map((r) => (r.kernel[0] === 3 ? { ...r, padding: 1 as PaddingOption } : r));
+}
+
+/**
+ * `count` valid configurations of one pool kind (invalid draws, which geometry.ts rejects, are
+ * skipped); `widths` true draws only widths the vec4 kernels take, 'fixed' the fixed-window patterns.
+ */
+export function poolCases(kind: PoolKind, count: number, seed = SEED, widths: boolean | 'fixed' = false): PoolCase[] {
+  const arbitrary = widths === 'fixed' ? fixedPatternCase(kind) : widths ? widthPattern(kind) : rawCase(kind);
+  const drawn = fc.sample(arbitrary, { seed, numRuns: count * 8 });
   const cases: PoolCase[] = [];
   for (const r of drawn) {
     if (cases.length === count) break;

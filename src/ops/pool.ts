@@ -22,6 +22,10 @@ const poolKernel = new Kernel('pool2d.wgsl', forwardSource, 'main');
 const maxWithIndicesKernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices');
 const poolVec4Kernel = new Kernel('pool2d.wgsl', forwardSource, 'main_vec4');
 const maxWithIndicesVec4Kernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices_vec4');
+const pool2x2Kernel = new Kernel('pool2d.wgsl', forwardSource, 'pool_2x2');
+const maxWithIndices2x2Kernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices_2x2');
+const max3x3s2p1Kernel = new Kernel('pool2d.wgsl', forwardSource, 'max_3x3s2p1');
+const maxWithIndices3x3s2p1Kernel = new Kernel('pool2d.wgsl', forwardSource, 'max_with_indices_3x3s2p1');
 const avgGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad');
 const avgGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad_vec4');
 const lpGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad');
@@ -39,7 +43,7 @@ export interface PoolWindows {
   countIncludePad: boolean; divisorOverride: number; p: number;
 }
 
-function windows2d(g: PoolGeometry, extra: { countIncludePad?: boolean; divisorOverride?: number | null; p?: number } = {}): PoolWindows {
+export function windows2d(g: PoolGeometry, extra: { countIncludePad?: boolean; divisorOverride?: number | null; p?: number } = {}): PoolWindows {
   return {
     planes: g.N * g.C, inH: g.H, inW: g.W, outH: g.outH, outW: g.outW,
     kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW,
@@ -64,8 +68,8 @@ function vec4Pattern(w: PoolWindows): boolean {
   return w.kW <= 3 && w.strideW <= 2 && w.dilationW === 1 && w.padLeft <= 1;
 }
 
-function forwardUniforms(w: PoolWindows) {
-  const blocksPerRow = Math.ceil(w.outW / BLOCK);
+function forwardUniforms(w: PoolWindows, outputsPerBlock = BLOCK) {
+  const blocksPerRow = Math.ceil(w.outW / outputsPerBlock);
   return {
     blocks: w.planes * w.outH * blocksPerRow, blocksPerRow, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
     kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW, dilationH: w.dilationH, dilationW: w.dilationW,
@@ -74,17 +78,66 @@ function forwardUniforms(w: PoolWindows) {
   };
 }
 
+/** Output vec4s per invocation of the fixed-window kernels (OV in pool2d.wgsl). */
+export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256 };
+
+/**
+ * The fixed-window kernels' pattern: 'k2s2' (2x2 stride 2, no padding, every window inside the
+ * input: avg's divisor is 4) or 'max3s2p1' (max 3x3 stride 2 padding 1, the rightmost window
+ * inside the input), with no dilation; null for any other window.
+ */
+export function fixedPattern(w: PoolWindows, mode: number): 'k2s2' | 'max3s2p1' | null {
+  const square = (k: number, s: number) => w.kH === k && w.kW === k && w.strideH === s && w.strideW === s && w.dilationH === 1 && w.dilationW === 1;
+  if (square(2, 2) && w.padTop === 0 && w.padLeft === 0 && 2 * w.outH <= w.inH && 2 * w.outW <= w.inW) return 'k2s2';
+  if (mode === POOL_MODE.max && square(3, 2) && w.padTop === 1 && w.padLeft === 1 && 2 * w.outW <= w.inW && 2 * w.outH <= w.inH + 1) return 'max3s2p1';
+  return null;
+}
+
+/** Rows the fixed-window kernels take: aligned vec4 loads of x and vec4 stores of y. */
+function fixedShape(w: PoolWindows): boolean {
+  return w.inW % 4 === 0 && w.outW % 4 === 0;
+}
+
+/** Whether a forward pool over `w` runs a fixed-window kernel (the tests' coverage check). */
+export function usesFixedKernel(w: PoolWindows, mode: number): boolean {
+  return fixedPattern(w, mode) !== null && fixedShape(w);
+}
+
 /**
  * Records one forward dispatch: the vec4 kernel for a common window pattern on rows of a multiple
  * of 4 elements (aligned vec4 loads), else the gathering one. A pattern's first use compiles both,
  * so a later image width never compiles a pipeline.
  */
-function dispatchForward(x: Tensor, w: PoolWindows, outputs: Record<string, Tensor>, mode: number): void {
+function dispatchForward(x: Tensor, w: PoolWindows, outputs: { y: Tensor; indices?: Tensor }, mode: number): void {
   const engine = x.engine;
   const uniforms = forwardUniforms(w);
   const groups = Math.ceil(uniforms.blocks / WG);
-  const withIndices = 'indices' in outputs;
+  const withIndices = outputs.indices !== undefined;
   const modeOverrides: Record<string, number> = withIndices ? { WG } : mode === POOL_MODE.lp ? { MODE: mode, WG, P_CASE: pCase(w.p) } : { MODE: mode, WG };
+  const fixed = fixedPattern(w, mode);
+  if (fixed !== null) {
+    const kernel = fixed === 'k2s2' ? (withIndices ? maxWithIndices2x2Kernel : pool2x2Kernel) : (withIndices ? maxWithIndices3x3s2p1Kernel : max3x3s2p1Kernel);
+    const { fixedWG } = poolTuning;
+    const OV = fixed === 'k2s2' ? poolTuning.vecs2x2 : poolTuning.vecs3x3;
+    const overrides = { ...modeOverrides, WG: fixedWG, OV };
+    if (!fixedShape(w)) {
+      void engine.precompile(kernel, overrides).catch(() => undefined);
+    } else {
+      const fixedUniforms = forwardUniforms(w, 4 * OV);
+      // max3s2p1: an invocation makes two output rows.
+      if (fixed === 'max3s2p1') fixedUniforms.blocks = w.planes * Math.ceil(w.outH / 2) * fixedUniforms.blocksPerRow;
+      const { y, indices } = outputs;
+      const bindings: Record<string, Tensor> = fixed === 'k2s2' ? { xv: x, yv: y } : { x, xv: x, yv: y };
+      if (indices) bindings.indicesv = indices;
+      engine.run(kernel, bindings, fixedUniforms, Math.ceil(fixedUniforms.blocks / fixedWG), overrides);
+      // The general kernels for the same pattern at a width the fixed ones do not take.
+      if (!vec4Pattern(w)) return;
+      for (const k of withIndices ? [maxWithIndicesKernel, maxWithIndicesVec4Kernel] : [poolKernel, poolVec4Kernel]) {
+        void engine.precompile(k, k === poolKernel || k === maxWithIndicesKernel ? modeOverrides : { ...modeOverrides, KW: w.kW, SW: w.strideW, DW: w.dilationW, PADL: w.padLeft }).catch(() => undefined);
+      }
+      return;
+    }
+  }
   const gathered = { kernel: withIndices ? maxWithIndicesKernel : poolKernel, overrides: modeOverrides };
   if (!vec4Pattern(w)) {
     engine.run(gathered.kernel, { x, ...outputs }, uniforms, groups, gathered.overrides);
