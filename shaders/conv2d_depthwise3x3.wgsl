@@ -1,8 +1,9 @@
-// Depthwise 3x3 convolution, stride 1, dilation 1 (the common MobileNet-style layer), any padding,
-// channel multiplier >= 1: output channel co reads input channel co / coutPerGroup.
-//   y[n,co,oh,ow] = b[co] + sum_{kh,kw < 3} x[n, co / mult, oh + kh - padTop, ow + kw - padLeft] * w[co, 0, kh, kw]
-// Each invocation owns 4 output rows x 8 output columns of one channel; it loads the 6 input rows
-// x 10 columns they need once, so each loaded row feeds up to 3 output rows. The code is straight
+// Depthwise 3x3 convolution, stride s = 1 (main) or 2 (main_s2), dilation 1 (MobileNet's layers),
+// any padding, channel multiplier >= 1: output channel co reads input channel co / coutPerGroup.
+//   y[n,co,oh,ow] = b[co] + sum_{kh,kw < 3} x[n, co / mult, s*oh + kh - padTop, s*ow + kw - padLeft] * w[co, 0, kh, kw]
+// Each invocation owns 4 output rows x 8 output columns of one channel; it loads the input rows
+// they need once (6 x 10 columns for stride 1, 9 x 17 for stride 2), so a loaded row feeds up to
+// 3 (stride 1) or 2 (stride 2) output rows. The code is straight
 // line on purpose: on SwiftShader every loop and data-dependent branch costs lane-mask bookkeeping
 // that outweighed the arithmetic 3-4x (measured), so taps are unrolled by hand. Reads outside the
 // input are clamped to a valid address and zeroed with select, so no padded copy of x is needed.
@@ -32,9 +33,13 @@ fn load4(rowBase: u32, cols: vec4<u32>, rowInside: bool) -> vec4<f32> {
   return select(vec4<f32>(0.0), v, (cols < vec4<u32>(params.W)) & vec4<bool>(rowInside));
 }
 
+fn rowStart(plane: u32, ih: u32) -> u32 {
+  return (plane * params.H + min(ih, params.H - 1u)) * params.W;
+}
+
 fn loadRow(plane: u32, ih: u32, col0: u32) -> Row {
   let rowInside = ih < params.H;
-  let rowBase = (plane * params.H + min(ih, params.H - 1u)) * params.W;
+  let rowBase = rowStart(plane, ih);
   let cols = vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u);
   let last = params.W - 1u;
   let cols8 = vec2<u32>(col0 + 8u, col0 + 9u);
@@ -54,6 +59,30 @@ struct Out8 { lo: vec4<f32>, hi: vec4<f32> }
 fn outRow(k0: vec3<f32>, k1: vec3<f32>, k2: vec3<f32>, r0: Row, r1: Row, r2: Row, b: f32) -> Out8 {
   let lo = taps4(k0, r0.a, r0.b) + taps4(k1, r1.a, r1.b) + taps4(k2, r2.a, r2.b) + b;
   let hi = taps4(k0, r0.b, vec4<f32>(r0.c, 0.0, 0.0)) + taps4(k1, r1.b, vec4<f32>(r1.c, 0.0, 0.0)) + taps4(k2, r2.b, vec4<f32>(r2.c, 0.0, 0.0)) + b;
+  return Out8(lo, hi);
+}
+
+// 17 consecutive input columns of one row split by parity: even 0-6, 8-14, 16; odd 1-7, 9-15.
+struct RowS2 { e0: vec4<f32>, e1: vec4<f32>, e2: f32, o0: vec4<f32>, o1: vec4<f32> }
+
+fn loadRowS2(plane: u32, ih: u32, col0: u32) -> RowS2 {
+  let rowInside = ih < params.H;
+  let base = rowStart(plane, ih);
+  let even = vec4<u32>(col0) + vec4<u32>(0u, 2u, 4u, 6u);
+  let c16 = col0 + 16u;
+  let v16 = select(0.0, x[base + min(c16, params.W - 1u)], c16 < params.W && rowInside);
+  return RowS2(load4(base, even, rowInside), load4(base, even + 8u, rowInside), v16,
+               load4(base, even + 1u, rowInside), load4(base, even + 9u, rowInside));
+}
+
+fn outRowS2(k0: vec3<f32>, k1: vec3<f32>, k2: vec3<f32>, r0: RowS2, r1: RowS2, r2: RowS2, b: f32) -> Out8 {
+  // Output column j reads even[j], odd[j], even[j + 1].
+  let lo = k0.x * r0.e0 + k0.y * r0.o0 + k0.z * vec4<f32>(r0.e0.yzw, r0.e1.x)
+         + k1.x * r1.e0 + k1.y * r1.o0 + k1.z * vec4<f32>(r1.e0.yzw, r1.e1.x)
+         + k2.x * r2.e0 + k2.y * r2.o0 + k2.z * vec4<f32>(r2.e0.yzw, r2.e1.x) + b;
+  let hi = k0.x * r0.e1 + k0.y * r0.o1 + k0.z * vec4<f32>(r0.e1.yzw, r0.e2)
+         + k1.x * r1.e1 + k1.y * r1.o1 + k1.z * vec4<f32>(r1.e1.yzw, r1.e2)
+         + k2.x * r2.e1 + k2.y * r2.o1 + k2.z * vec4<f32>(r2.e1.yzw, r2.e2) + b;
   return Out8(lo, hi);
 }
 
@@ -80,40 +109,68 @@ fn store(yPlane: u32, oh: u32, ow0: u32, o: Out8) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (i >= params.total) { return; }
+// One invocation's block: its output channel's input plane and weights, and where it starts.
+struct Block {
+  plane: u32, yPlane: u32, oh0: u32, ow0: u32,
+  k0: vec3<f32>, k1: vec3<f32>, k2: vec3<f32>, b: f32,
+}
+
+fn blockAt(i: u32) -> Block {
   let wb = i % params.wBlocks;
   var t = i / params.wBlocks;
   let hb = t % params.hBlocks;
   t = t / params.hBlocks;
   let co = t % params.Cout;
   let n = t / params.Cout;
-  let plane = n * params.Cin + co / params.coutPerGroup;
-  let oh0 = hb * 4u;
-  let ow0 = wb * 8u;
-
   let wo = co * 9u;
-  let k0 = vec3<f32>(weight[wo], weight[wo + 1u], weight[wo + 2u]);
-  let k1 = vec3<f32>(weight[wo + 3u], weight[wo + 4u], weight[wo + 5u]);
-  let k2 = vec3<f32>(weight[wo + 6u], weight[wo + 7u], weight[wo + 8u]);
   var b = 0.0;
   if (params.hasBias != 0u) { b = bias[co]; }
+  return Block(
+    n * params.Cin + co / params.coutPerGroup, (n * params.Cout + co) * params.outH, hb * 4u, wb * 8u,
+    vec3<f32>(weight[wo], weight[wo + 1u], weight[wo + 2u]),
+    vec3<f32>(weight[wo + 3u], weight[wo + 4u], weight[wo + 5u]),
+    vec3<f32>(weight[wo + 6u], weight[wo + 7u], weight[wo + 8u]), b);
+}
 
-  let ih0 = oh0 - params.padTop;
-  let col0 = ow0 - params.padLeft;
-  let r0 = loadRow(plane, ih0, col0);
-  let r1 = loadRow(plane, ih0 + 1u, col0);
-  let r2 = loadRow(plane, ih0 + 2u, col0);
-  let r3 = loadRow(plane, ih0 + 3u, col0);
-  let r4 = loadRow(plane, ih0 + 4u, col0);
-  let r5 = loadRow(plane, ih0 + 5u, col0);
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (i >= params.total) { return; }
+  let k = blockAt(i);
+  let ih0 = k.oh0 - params.padTop;
+  let col0 = k.ow0 - params.padLeft;
+  let r0 = loadRow(k.plane, ih0, col0);
+  let r1 = loadRow(k.plane, ih0 + 1u, col0);
+  let r2 = loadRow(k.plane, ih0 + 2u, col0);
+  let r3 = loadRow(k.plane, ih0 + 3u, col0);
+  let r4 = loadRow(k.plane, ih0 + 4u, col0);
+  let r5 = loadRow(k.plane, ih0 + 5u, col0);
+  store(k.yPlane, k.oh0, k.ow0, outRow(k.k0, k.k1, k.k2, r0, r1, r2, k.b));
+  store(k.yPlane, k.oh0 + 1u, k.ow0, outRow(k.k0, k.k1, k.k2, r1, r2, r3, k.b));
+  store(k.yPlane, k.oh0 + 2u, k.ow0, outRow(k.k0, k.k1, k.k2, r2, r3, r4, k.b));
+  store(k.yPlane, k.oh0 + 3u, k.ow0, outRow(k.k0, k.k1, k.k2, r3, r4, r5, k.b));
+}
 
-  let yPlane = (n * params.Cout + co) * params.outH;
-  store(yPlane, oh0, ow0, outRow(k0, k1, k2, r0, r1, r2, b));
-  store(yPlane, oh0 + 1u, ow0, outRow(k0, k1, k2, r1, r2, r3, b));
-  store(yPlane, oh0 + 2u, ow0, outRow(k0, k1, k2, r2, r3, r4, b));
-  store(yPlane, oh0 + 3u, ow0, outRow(k0, k1, k2, r3, r4, r5, b));
+@compute @workgroup_size(WG)
+fn main_s2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (i >= params.total) { return; }
+  let k = blockAt(i);
+  let ih0 = 2u * k.oh0 - params.padTop;
+  let col0 = 2u * k.ow0 - params.padLeft;
+  let r0 = loadRowS2(k.plane, ih0, col0);
+  let r1 = loadRowS2(k.plane, ih0 + 1u, col0);
+  let r2 = loadRowS2(k.plane, ih0 + 2u, col0);
+  let r3 = loadRowS2(k.plane, ih0 + 3u, col0);
+  let r4 = loadRowS2(k.plane, ih0 + 4u, col0);
+  let r5 = loadRowS2(k.plane, ih0 + 5u, col0);
+  let r6 = loadRowS2(k.plane, ih0 + 6u, col0);
+  let r7 = loadRowS2(k.plane, ih0 + 7u, col0);
+  let r8 = loadRowS2(k.plane, ih0 + 8u, col0);
+  store(k.yPlane, k.oh0, k.ow0, outRowS2(k.k0, k.k1, k.k2, r0, r1, r2, k.b));
+  store(k.yPlane, k.oh0 + 1u, k.ow0, outRowS2(k.k0, k.k1, k.k2, r2, r3, r4, k.b));
+  store(k.yPlane, k.oh0 + 2u, k.ow0, outRowS2(k.k0, k.k1, k.k2, r4, r5, r6, k.b));
+  store(k.yPlane, k.oh0 + 3u, k.ow0, outRowS2(k.k0, k.k1, k.k2, r6, r7, r8, k.b));
 }

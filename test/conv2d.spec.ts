@@ -52,9 +52,12 @@ describe('conv2d: random layers against the float64 reference (every kernel forc
     await checkCases(engine, depthwiseCases(40, SEED + 1), (_case, i) => [null, { kernel: 'depthwise' }, directPlan(i), tiledPlan(i)]);
   });
 
-  it('depthwise 3x3 stride 1 (any padding, multiplier 1-3, batch 1-3): depthwise3x3, depthwise, direct', async () => {
-    const cases = depthwise3x3Cases(40, SEED + 4);
-    ok(cases.some((c) => c.H > 8 && c.W > 16) && cases.some((c) => c.W % 8 !== 0 && c.H % 4 !== 0), 'several blocks per plane, ragged last blocks');
+  it('depthwise 3x3 stride 1 and 2 (any padding, multiplier 1-3, batch 1-3): depthwise3x3, depthwise, direct', async () => {
+    const cases = depthwise3x3Cases(60, SEED + 4);
+    for (const s of [1, 2]) {
+      const outs = cases.filter((c) => c.stride[0] === s).map(outputShape);
+      ok(outs.some(([, , h, w]) => h! > 4 && w! > 8) && outs.some(([, , h, w]) => h! % 4 !== 0 && w! % 8 !== 0), `stride ${s}: several blocks per plane, ragged last blocks`);
+    }
     ok(cases.some((c) => typeof c.padding !== 'string' && typeof c.padding !== 'number' && c.padding.length === 4), 'asymmetric padding');
     await checkCases(engine, cases, (_case, i) => [null, { kernel: 'depthwise3x3' }, { kernel: 'depthwise' }, directPlan(i)]);
   });
@@ -104,7 +107,8 @@ describe('conv2d: the dispatcher', () => {
     // Depthwise layers the unrolled 3x3 kernel does not cover go to the general one.
     const dw = (ws: number[], opts: object): string => chooseConv2dPlan(conv2dGeometry('conv2d', [2, 8, 30, 30], ws, null, { groups: 8, ...opts }), 'swiftshader').kernel;
     equal(dw([16, 1, 3, 3], { padding: 'same' }), 'depthwise3x3', 'multiplier 2, same');
-    equal(dw([8, 1, 3, 3], { stride: 2, padding: 1 }), 'depthwise', 'stride 2');
+    equal(dw([8, 1, 3, 3], { stride: 2, padding: 'same' }), 'depthwise3x3', 'stride 2');
+    equal(dw([8, 1, 3, 3], { stride: 3, padding: 1 }), 'depthwise', 'stride 3');
     equal(dw([8, 1, 3, 3], { stride: [1, 2], padding: 1 }), 'depthwise', 'stride 1x2');
     equal(dw([8, 1, 3, 3], { dilation: 2, padding: 2 }), 'depthwise', 'dilation 2');
     equal(dw([8, 1, 5, 5], { padding: 2 }), 'depthwise', '5x5');
@@ -129,9 +133,10 @@ describe('conv2d: the dispatcher', () => {
     const w = engine.tensor(new Float32Array(3 * 2 * 3 * 3), [3, 2, 3, 3]);
     throws(() => conv2dWith('pointwise', x, w, null), /pointwise.*1x1/, OptionError);
     throws(() => conv2dWith('depthwise', x, w, null), /one input channel per group/, OptionError);
-    throws(() => conv2dWith('depthwise3x3', x, w, null), /one input channel per group, a 3x3 kernel, stride 1 and no dilation/, OptionError);
+    throws(() => conv2dWith('depthwise3x3', x, w, null), /one input channel per group, a 3x3 kernel, stride 1 or 2 \(the same both ways\) and no dilation/, OptionError);
     const wd = engine.tensor(new Float32Array(2 * 9), [2, 1, 3, 3]);
-    throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, stride: 2 }), /3x3 kernel, stride 1/, OptionError);
+    throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, stride: [2, 1] }), /stride 1 or 2 \(the same both ways\)/, OptionError);
+    throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, stride: 3 }), /stride 1 or 2/, OptionError);
     throws(() => conv2dWith('depthwise3x3', x, wd, null, { groups: 2, dilation: [1, 2] }), /no dilation/, OptionError);
     wd.dispose();
     throws(() => conv2dWith('fc', x, w, null), /whole unpadded input/, OptionError);
@@ -201,12 +206,14 @@ describe("conv2d: the lecture's cases and edges", () => {
     }
   });
 
-  it('depthwise 3x3 at full size: L6 (32 channels, 112x112, pad 1) and a ragged batch with multiplier 2', async () => {
+  it('depthwise 3x3 at full size: L6 (32 channels, 112x112, pad 1), its stride-2 sibling, ragged batches with multiplier 2', async () => {
     const l6: ConvCase = { ...base, Cin: 32, H: 112, W: 112, Cout: 32, kH: 3, kW: 3, groups: 32, padding: 1, seed: 11 };
+    const l6s2: ConvCase = { ...l6, stride: [2, 2], padding: 'same', seed: 14 };
     const ragged: ConvCase = { ...base, N: 2, Cin: 6, H: 57, W: 45, Cout: 12, kH: 3, kW: 3, groups: 6, padding: [2, 0, 1, 3], relu: true, seed: 12 };
-    deepEqual(outputShape(ragged), [2, 12, 58, 46]);
+    const raggedS2: ConvCase = { ...ragged, stride: [2, 2], seed: 15 };
+    deepEqual([l6s2, ragged, raggedS2].map(outputShape), [[1, 32, 56, 56], [2, 12, 58, 46], [2, 12, 29, 23]]);
     // Only the depthwise kernels: the general ones take a minute on SwiftShader at this size.
-    equal(await checkCases(engine, [l6, ragged], () => [null, { kernel: 'depthwise3x3' }, { kernel: 'depthwise' }]), 6);
+    equal(await checkCases(engine, [l6, l6s2, ragged, raggedS2], () => [null, { kernel: 'depthwise3x3' }, { kernel: 'depthwise' }]), 12);
   });
 
   it('depthwise 3x3: a NaN or Inf at the input border reaches only the windows that cover it', async () => {
@@ -222,6 +229,13 @@ describe("conv2d: the lecture's cases and edges", () => {
     for (const plan of [null, 'depthwise3x3', 'depthwise'] as const) {
       const y = conv2dWith(plan, x, p.w, p.b, caseOptions(c));
       equal(allClose(await y.read(), expected.data), null, `${plan ?? 'auto'}`);
+      y.dispose();
+    }
+    // Stride 2, padding 1 above and left, 2 below and right: the last row and column read past the border.
+    const expected2 = refConv2d(fromValues(p.x.shape, xs), fromValues(p.w.shape, await p.w.read()), fromValues(p.b!.shape, await p.b!.read()), { stride: [2, 2], pad: [1, 1, 2, 2], dilation: [1, 1], groups: 3, relu: true });
+    for (const plan of [null, 'depthwise3x3', 'depthwise'] as const) {
+      const y = conv2dWith(plan, x, p.w, p.b, { ...caseOptions(c), stride: 2, padding: [1, 1, 2, 2] });
+      equal(allClose(await y.read(), expected2.data), null, `stride 2, ${plan ?? 'auto'}`);
       y.dispose();
     }
     [x, p.x, p.w, p.b].forEach((t) => t?.dispose());

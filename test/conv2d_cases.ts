@@ -124,16 +124,16 @@ export function depthwiseCases(count: number, seed: number): ConvCase[] {
 }
 
 /**
- * Depthwise 3x3 stride 1 undilated (the depthwise3x3 kernel's layers): any padding (asymmetric, > 1,
- * 'same', 'valid'), sizes below and past its 4-row x 8-column block, C 1 (groups 1) to 12.
+ * Depthwise 3x3 stride 1 or 2 undilated (the depthwise3x3 kernel's layers): any padding (asymmetric,
+ * > 1, 'same', 'valid'), sizes below and past its 4-row x 8-column block, C 1 (groups 1) to 12.
  */
 export function depthwise3x3Cases(count: number, seed: number): ConvCase[] {
   const arb = fc.record({
     N: fc.constantFrom(1, 1, 2, 3), C: fc.integer({ min: 1, max: 12 }), multiplier: fc.constantFrom(1, 2, 3),
-    H: fc.integer({ min: 1, max: 40 }), W: fc.integer({ min: 1, max: 40 }), padding: arbPadding,
+    H: fc.integer({ min: 1, max: 40 }), W: fc.integer({ min: 1, max: 40 }), stride: fc.constantFrom(1, 2), padding: arbPadding,
     bias: fc.boolean(), relu: fc.boolean(), seed: fc.nat(),
   }).map((d): ConvCase => fitInput({
-    N: d.N, Cin: d.C, H: d.H, W: d.W, Cout: d.C * d.multiplier, kH: 3, kW: 3, stride: [1, 1],
+    N: d.N, Cin: d.C, H: d.H, W: d.W, Cout: d.C * d.multiplier, kH: 3, kW: 3, stride: [d.stride, d.stride],
     dilation: [1, 1], groups: d.C, padding: d.padding, bias: d.bias, relu: d.relu, seed: d.seed,
   })).filter((c) => macs(c) <= 120_000);
   return fc.sample(arb, { seed, numRuns: count });

@@ -5,7 +5,7 @@
 //   direct     register-blocked, no workgroup memory (shaders/conv2d_direct.wgsl): SwiftShader
 //   pointwise  1x1 stride 1 unpadded: the direct kernel over each plane as one long row
 //   depthwise  one input channel per group (shaders/conv2d_depthwise.wgsl)
-//   depthwise3x3  the same, 3x3 stride 1 undilated, unrolled, no padded copy (shaders/conv2d_depthwise3x3.wgsl)
+//   depthwise3x3  the same, 3x3 stride 1 or 2 undilated, unrolled, no padded copy (shaders/conv2d_depthwise3x3.wgsl)
 //   fc         kernel == unpadded input, output 1x1: a matrix-vector product (shaders/conv2d_fc.wgsl)
 import { conv2dGeometry, type Conv2dGeometry, type Conv2dOptions } from '../geometry.js';
 import { OptionError } from '../errors.js';
@@ -45,8 +45,8 @@ export function conv2dKernelRejects(kernel: Conv2dKernelName, g: Conv2dGeometry)
     case 'depthwise':
       return g.cinPerGroup === 1 ? null : 'needs one input channel per group (groups == input channels)';
     case 'depthwise3x3':
-      return g.cinPerGroup === 1 && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1
-        ? null : 'needs one input channel per group, a 3x3 kernel, stride 1 and no dilation';
+      return g.cinPerGroup === 1 && g.kH === 3 && g.kW === 3 && g.strideH === g.strideW && g.strideH <= 2 && g.dilationH === 1 && g.dilationW === 1
+        ? null : 'needs one input channel per group, a 3x3 kernel, stride 1 or 2 (the same both ways) and no dilation';
     case 'fc':
       return isFullyConnected(g) ? null : 'needs the kernel to cover the whole unpadded input (output 1x1)';
   }

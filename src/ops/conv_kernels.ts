@@ -16,7 +16,10 @@ const directKernel = new Kernel('conv2d_direct.wgsl', directSource, 'main');
 const packKernel = new Kernel('conv2d_direct.wgsl', directSource, 'pack_weights');
 const tiledKernel = new Kernel('conv2d.wgsl', tiledSource, 'main');
 const depthwiseKernel = new Kernel('conv2d_depthwise.wgsl', depthwiseSource, 'main');
-const depthwise3x3Kernel = new Kernel('conv2d_depthwise3x3.wgsl', depthwise3x3Source, 'main');
+const depthwise3x3Kernels = [
+  new Kernel('conv2d_depthwise3x3.wgsl', depthwise3x3Source, 'main'),
+  new Kernel('conv2d_depthwise3x3.wgsl', depthwise3x3Source, 'main_s2'),
+];
 const fcKernel = new Kernel('conv2d_fc.wgsl', fcSource, 'main');
 
 /** Invocations per workgroup of the direct, depthwise and fc kernels (their `WG`). */
@@ -124,13 +127,13 @@ export function runDepthwise(engine: Engine, x: Tensor, weight: Tensor, bias: Te
   xp.dispose();
 }
 
-/** Depthwise 3x3 stride 1 undilated: 4 rows x 8 columns of one channel per invocation, reading x unpadded. */
+/** Depthwise 3x3 stride 1 or 2 (both ways) undilated: 4 rows x 8 columns of one channel per invocation, reading x unpadded. */
 export function runDepthwise3x3(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, y: Tensor): void {
   const wBlocks = Math.ceil(g.outW / 8);
   const hBlocks = Math.ceil(g.outH / 4);
   const total = g.N * g.Cout * hBlocks * wBlocks;
   engine.run(
-    depthwise3x3Kernel,
+    depthwise3x3Kernels[g.strideH - 1]!,
     { x, weight, bias: bias ?? weight, y },
     {
       H: g.H, W: g.W, outH: g.outH, outW: g.outW, padTop: g.padTop, padLeft: g.padLeft,
