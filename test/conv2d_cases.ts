@@ -125,7 +125,7 @@ export function depthwiseCases(count: number, seed: number): ConvCase[] {
 
 /**
  * Depthwise 3x3 stride 1 or 2 undilated (the depthwise3x3 kernel's layers): any padding (asymmetric,
- * > 1, 'same', 'valid'), sizes below and past its 4-row x 8-column block, C 1 (groups 1) to 12.
+ * > 1, 'same', 'valid'), sizes below and past its 8 x 8 block, C 1 (groups 1) to 12.
  */
 export function depthwise3x3Cases(count: number, seed: number): ConvCase[] {
   const arb = fc.record({

@@ -127,10 +127,10 @@ export function runDepthwise(engine: Engine, x: Tensor, weight: Tensor, bias: Te
   xp.dispose();
 }
 
-/** Depthwise 3x3 stride 1 or 2 (both ways) undilated: 4 rows x 8 columns of one channel per invocation, reading x unpadded. */
+/** Depthwise 3x3 stride 1 or 2 (both ways) undilated: 8 rows x 8 columns of one channel per invocation, reading x unpadded. */
 export function runDepthwise3x3(engine: Engine, x: Tensor, weight: Tensor, bias: Tensor | null, g: Conv2dGeometry, y: Tensor): void {
   const wBlocks = Math.ceil(g.outW / 8);
-  const hBlocks = Math.ceil(g.outH / 4);
+  const hBlocks = Math.ceil(g.outH / 8);
   const total = g.N * g.Cout * hBlocks * wBlocks;
   engine.run(
     depthwise3x3Kernels[g.strideH - 1]!,
