@@ -140,9 +140,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 
-// Weights for `main`: wp[g][tap][i'][o'] (o' padded with zeros to outPadded) from either layout:
-// element (g, o', i', tap) of the source is at g·inPerGroup·outPerGroup·kArea + o'·strideOut + i'·strideIn + tap.
-struct PackParams { inPerGroup: u32, outPerGroup: u32, outPadded: u32, kArea: u32, strideOut: u32, strideIn: u32, count: u32 }
+// Weights for `main` and conv_transpose2d_columns.wgsl: wp[g][tap][i'][slot][lane] from either
+// layout, a vec4 per slot: output channel o' = slot·laneCo + lane, zero where lane >= laneCo or
+// o' >= outPerGroup (`main`: laneCo 4, so wp[g][tap][i'][o'] with o' padded to outPadded).
+// Element (g, o', i', tap) of the source is at g·inPerGroup·outPerGroup·kArea + o'·strideOut + i'·strideIn + tap.
+struct PackParams { inPerGroup: u32, outPerGroup: u32, outPadded: u32, laneCo: u32, kArea: u32, strideOut: u32, strideIn: u32, count: u32 }
 @group(0) @binding(8) var<uniform> packParams: PackParams;
 @group(0) @binding(9) var<storage, read> weightSource: array<f32>;
 @group(0) @binding(10) var<storage, read_write> packed: array<f32>;
@@ -153,12 +155,14 @@ fn pack_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let q = packParams;
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (i >= q.count) { return; }
-  let o = i % q.outPadded;
+  let lane = i % 4u;
+  let slot = (i % q.outPadded) / 4u;
   var r = i / q.outPadded;
   let ic = r % q.inPerGroup; r = r / q.inPerGroup;
   let tap = r % q.kArea;
   let g = r / q.kArea;
-  let inside = o < q.outPerGroup;
+  let o = slot * q.laneCo + lane;
+  let inside = lane < q.laneCo && o < q.outPerGroup;
   let at = g * q.inPerGroup * q.outPerGroup * q.kArea + select(0u, o, inside) * q.strideOut + ic * q.strideIn + tap;
   packed[i] = select(0.0, weightSource[at], inside);
 }

@@ -9,14 +9,22 @@ import type { Tensor } from '../tensor.js';
 import { runConv2d } from './conv.js';
 import { channelBlock, padPlanes } from './conv_common.js';
 import gatherSource from '../../shaders/conv_transpose2d.wgsl';
+import columnsSource from '../../shaders/conv_transpose2d_columns.wgsl';
 
 const gatherKernel = new Kernel('conv_transpose2d.wgsl', gatherSource, 'main');
 const packKernel = new Kernel('conv_transpose2d.wgsl', gatherSource, 'pack_weights');
 const fcKernel = new Kernel('conv_transpose2d.wgsl', gatherSource, 'fc_transposed');
 const fcVec4Kernel = new Kernel('conv_transpose2d.wgsl', gatherSource, 'fc_transposed_vec4');
 const flipKernel = new Kernel('conv_transpose2d.wgsl', gatherSource, 'flip_weights');
+const columnsKernel = new Kernel('conv_transpose2d_columns.wgsl', columnsSource, 'main');
 
 const GATHER_COLS = 8;
+/** Output columns per invocation of the column kernel (its vec4 lanes are columns). */
+const COLUMNS_COLS = 32;
+/** The column kernel takes layers with at most this many output channels per group... */
+export const COLUMNS_MAX_OUT = 4;
+/** ...and at least this many input channels per group (it reduces over 4 per trip). */
+export const COLUMNS_MIN_IN = 4;
 const WG = 64;
 
 /**
@@ -34,8 +42,11 @@ export interface GatherGeometry {
   padBottom: number; padRight: number;
 }
 
-/** 'auto' picks the fastest exact kernel; 'gather' forces the general gather kernel (tests). */
-export type GatherRoute = 'auto' | 'gather';
+/**
+ * 'auto' picks the fastest exact kernel; 'gather' forces the general gather kernel, 'columns' its
+ * column-lane variant (tests).
+ */
+export type GatherRoute = 'auto' | 'gather' | 'columns';
 
 /** Records y = gather(x, w) (+ bias per output channel) into y [N, outC, outH, outW]. */
 export function runGatherOrConv(
@@ -46,6 +57,10 @@ export function runGatherOrConv(
     return;
   }
   const conv = route === 'auto' ? asForwardConv(g) : null;
+  if (route === 'columns' || (route === 'auto' && prefersColumns(g, conv !== null, engine.adapterInfo.kind))) {
+    runGather(engine, g, x, w, bias, y, 'columns');
+    return;
+  }
   if (conv === null) {
     runGather(engine, g, x, w, bias, y);
     return;
@@ -57,6 +72,15 @@ export function runGatherOrConv(
   const flipped = flipWeights(engine, w, g.groups);
   runConv2d(engine, x, flipped, bias, conv, undefined, y);
   flipped.dispose();
+}
+
+/**
+ * Few output channels per group (a first layer's input gradient: 3) leave most of a channel-lane
+ * block idle, in the gather kernel and in conv2d's own; the column kernel fills its lanes with
+ * columns instead. A real GPU keeps conv2d's tiled kernel where that applies.
+ */
+export function prefersColumns(g: GatherGeometry, forwardConv: boolean, adapter: 'gpu' | 'swiftshader'): boolean {
+  return g.outC / g.groups <= COLUMNS_MAX_OUT && g.inC / g.groups >= COLUMNS_MIN_IN && (adapter === 'swiftshader' || !forwardConv);
 }
 
 /**
@@ -125,46 +149,74 @@ function runFcTransposed(engine: Engine, g: GatherGeometry, x: Tensor, w: Tensor
   }, Math.ceil(invocations / WG), { N_BLOCK: nBlock });
 }
 
-/** Records y = gather(x, w) (+ bias per output channel) with the general gather kernel. */
-function runGather(engine: Engine, g: GatherGeometry, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor): void {
+/**
+ * Records y = gather(x, w) (+ bias per output channel) with the general gather kernel: vec4 lanes
+ * over output channels ('channels'), or over output columns ('columns', conv_transpose2d_columns.wgsl).
+ */
+function runGather(engine: Engine, g: GatherGeometry, x: Tensor, w: Tensor, bias: Tensor | null, y: Tensor, lanes: 'channels' | 'columns' = 'channels'): void {
   const inPerGroup = g.inC / g.groups;
   const outPerGroup = g.outC / g.groups;
-  const block = Math.max(4, channelBlock(outPerGroup, 16));
+  const columns = lanes === 'columns';
+  // channels: blocks of CO_BLOCK channels, 4 per vec4. columns: blocks of <= 4 channels, a vec4 each.
+  const block = columns ? Math.ceil(outPerGroup / Math.ceil(outPerGroup / 4)) : Math.max(4, channelBlock(outPerGroup, 16));
   const coBlocksPerGroup = Math.ceil(outPerGroup / block);
-  const outPadded = coBlocksPerGroup * block;
+  const outPadded = columns ? coBlocksPerGroup * 4 : coBlocksPerGroup * block;
+  const cols = columns ? COLUMNS_COLS : GATHER_COLS;
   const transposed = g.mode === 'transposed';
   // A transposed conv has `stride` output phases per axis; a plain conv one.
   const inStrideH = transposed ? g.strideH : 1;
   const inStrideW = transposed ? g.strideW : 1;
   const rowsPerPhase = Math.ceil(g.outH / inStrideH);
-  const colBlocksPerPhase = Math.ceil(Math.ceil(g.outW / inStrideW) / GATHER_COLS);
+  const colBlocksPerPhase = Math.ceil(Math.ceil(g.outW / inStrideW) / cols);
   const invocations = g.N * g.groups * coBlocksPerGroup * inStrideH * inStrideW * rowsPerPhase * colBlocksPerPhase;
   const kArea = g.kH * g.kW;
 
-  // Zero columns on both sides: every column a block reads, for every valid tap, is inside.
+  // Zero columns on both sides: every column a block reads, for every valid tap, is inside (the
+  // column kernel's windows read up to 4 columns further).
   const extentW = g.dilationW * (g.kW - 1);
   const leftPad = transposed ? Math.max(0, Math.ceil((extentW - g.padLeft) / g.strideW)) : g.padLeft;
   const lastColumn = transposed
-    ? (colBlocksPerPhase - 1) * GATHER_COLS + Math.floor((g.strideW - 1 + g.padLeft) / g.strideW) + GATHER_COLS - 1
-    : (colBlocksPerPhase * GATHER_COLS - 1) * g.strideW - g.padLeft + extentW;
-  const inWp = leftPad + Math.max(g.inW, lastColumn + 1);
+    ? (colBlocksPerPhase - 1) * cols + Math.floor((g.strideW - 1 + g.padLeft) / g.strideW) + cols - 1
+    : (colBlocksPerPhase * cols - 1) * g.strideW - g.padLeft + extentW;
+  const outStrideW = transposed ? 1 : g.strideW;
+  const windowSlack = columns ? 4 * outStrideW : 0;
+  const inWp = leftPad + Math.max(g.inW, lastColumn + 1 + windowSlack);
   const xp = padPlanes(engine, x, g.N * g.inC, g.inH, g.inW, g.inH, inWp, 0, leftPad);
 
   const packedWeights = engine.empty([g.groups * kArea * inPerGroup * outPadded], 'float32', 'packed weights');
   engine.run(packKernel, { weightSource: w, packed: packedWeights }, {
-    inPerGroup, outPerGroup, outPadded, kArea,
+    inPerGroup, outPerGroup, outPadded, laneCo: columns ? block : 4, kArea,
     strideOut: transposed ? kArea : inPerGroup * kArea, strideIn: transposed ? outPerGroup * kArea : kArea,
     count: packedWeights.size,
   }, Math.ceil(packedWeights.size / 256));
 
-  engine.run(gatherKernel, { x: xp, wp: packedWeights, bias: bias ?? w, y }, {
+  const uniforms = {
     inC: g.inC, inH: g.inH, inWp, leftPad, outC: g.outC, outH: g.outH, outW: g.outW,
-    inPerGroup, outPerGroup, outPadded, coBlocksPerGroup, groups: g.groups, kH: g.kH, kW: g.kW,
-    outStrideH: transposed ? 1 : g.strideH, outStrideW: transposed ? 1 : g.strideW, inStrideH, inStrideW,
+    inPerGroup, outPerGroup, coBlocksPerGroup, groups: g.groups, kH: g.kH, kW: g.kW,
+    outStrideH: transposed ? 1 : g.strideH, outStrideW, inStrideH, inStrideW,
     padOffsetH: transposed ? g.padTop : -g.padTop, padOffsetW: transposed ? g.padLeft : -g.padLeft,
     tapStepH: transposed ? -g.dilationH : g.dilationH, tapStepW: transposed ? -g.dilationW : g.dilationW,
     rowsPerPhase, colBlocksPerPhase, hasBias: bias ? 1 : 0, invocations,
-  }, Math.ceil(invocations / WG), { CO_BLOCK: block });
+  };
+  const bindings = { x: xp, wp: packedWeights, bias: bias ?? w, y };
+  if (columns) {
+    engine.run(columnsKernel, bindings, { ...uniforms, ...tapWindow(g) }, Math.ceil(invocations / WG), { LANE_CO: block });
+  } else {
+    engine.run(gatherKernel, bindings, { ...uniforms, outPadded }, Math.ceil(invocations / WG), { CO_BLOCK: block });
+  }
   if (xp !== x) xp.dispose();
   packedWeights.dispose();
+}
+
+/**
+ * How the column kernel walks a phase's kw taps: kwStep apart in kw, tapShift apart in input
+ * columns; taps one column apart read one shared window (up to 4 per window).
+ */
+export function tapWindow(g: GatherGeometry): { kwStep: number; tapShift: number; windowTaps: number } {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const transposed = g.mode === 'transposed';
+  const kwStep = transposed ? g.strideW / gcd(g.strideW, g.dilationW) : 1;
+  const tapShift = transposed ? -g.dilationW / gcd(g.strideW, g.dilationW) : g.dilationW;
+  const unitStep = transposed || g.strideW === 1;
+  return { kwStep, tapShift, windowTaps: Math.abs(tapShift) === 1 && unitStep ? 4 : 1 };
 }
