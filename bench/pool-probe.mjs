@@ -20,7 +20,7 @@ const POOLS = { max2s2: ['max', 2, 2, 0], max3s2p1: ['max', 3, 2, 1], avg2s2: ['
 const caseNames = arg('--cases', Object.keys(POOLS).join(',')).split(',');
 const dirs = arg('--dirs', 'fwd,grad').split(',');
 const shapes = arg('--shapes', '64x112,256x56').split(',').map((s) => s.split('x').map(Number));
-const engine = await lib.createEngine();
+const engine = await lib.createEngine({ poison: check });
 
 console.log(`adapter: ${engine.adapterInfo.description} (${engine.adapterInfo.kind})`);
 const rand = (n, seed) => { const r = lib.ref.makeRng(seed); const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = r() * 2 - 1; return a; };
@@ -82,13 +82,13 @@ for (const [C, S] of shapes) {
         const m = w === 'new' ? lib.nu : lib[w];
         let fn;
         if (dir === 'fwd') fn = () => (mode === 'max' ? m.maxPool2d(x, opts) : mode === 'avg' ? m.avgPool2d(x, opts) : m.lpPool2d(x, opts));
-        else if (mode === 'max') { const { output, indices } = lib.old.maxPool2dWithIndices(x, opts); extra.push(output, indices); fn = () => m.maxPool2dGrad(dy, indices, xs); }
+        else if (mode === 'max') { const { output, indices } = lib.nu.maxPool2dWithIndices(x, opts); extra.push(output, indices); fn = () => m.maxPool2dGrad(dy, indices, xs); }
         else if (mode === 'avg') fn = () => m.avgPool2dGrad(dy, xs, opts);
         else { const y = lib.old.lpPool2d(x, opts); extra.push(y); fn = () => m.lpPool2dGrad(dy, x, y, opts); }
         if (w === 'new' && arg('--tune')) {
           for (const t of arg('--tune').split(';')) {
             const tune = JSON.parse(t);
-            variants.push({ name: `new ${t}`, fn: () => { const keep = { ...lib.nu.poolTuning }; Object.assign(lib.nu.poolTuning, tune); const r = fn(); Object.assign(lib.nu.poolTuning, keep); return r; } });
+            variants.push({ name: `new ${t}`, fn: () => { const keep = { ...lib.nu.poolTuning }; Object.assign(lib.nu.poolTuning, tune); try { return fn(); } finally { for (const k of Object.keys(lib.nu.poolTuning)) if (!(k in keep)) delete lib.nu.poolTuning[k]; Object.assign(lib.nu.poolTuning, keep); } } });
           }
         } else variants.push({ name: w, fn });
       }

@@ -14,6 +14,7 @@ struct Params {
   kH: i32, kW: i32, strideH: i32, strideW: i32,
   padTop: i32, padLeft: i32, padBottom: i32, padRight: i32,
   countIncludePad: u32, divisorOverride: f32, p: f32, planes: u32,
+  strips: u32,  // strips of 16 input columns per row (the max router's tables)
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -150,13 +151,18 @@ fn avg_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 // ---- Lp ------------------------------------------------------------------------------------
 
 /** ∂y/∂x of y = (Σ|x|^p)^(1/p): sign(x)·(|x|/y)^(p-1); 0 where x or y is 0 (an all-zero window). */
-fn lpPartial(xs: vec4<f32>, yv: f32) -> vec4<f32> {
+fn lpPartial(xs: vec4<f32>, yValue: f32) -> vec4<f32> {
+  return lpPartialLanes(xs, vec4<f32>(yValue));
+}
+
+/** lpPartial with a y per lane. */
+fn lpPartialLanes(xs: vec4<f32>, ys: vec4<f32>) -> vec4<f32> {
   var partial: vec4<f32>;
-  if (P_CASE == 2u) { partial = xs / yv; }
+  if (P_CASE == 2u) { partial = xs / ys; }
   else if (P_CASE == 1u) { partial = sign(xs); }
-  else if (P_CASE == 3u) { let r = xs / yv; partial = r * abs(r); }
-  else { partial = sign(xs) * pow(abs(xs) / yv, vec4<f32>(params.p - 1.0)); }
-  return select(partial, vec4<f32>(0.0), (xs == vec4<f32>(0.0)) | vec4<bool>(yv == 0.0));
+  else if (P_CASE == 3u) { let r = xs / ys; partial = r * abs(r); }
+  else { partial = sign(xs) * pow(abs(xs) / ys, vec4<f32>(params.p - 1.0)); }
+  return select(partial, vec4<f32>(0.0), (xs == vec4<f32>(0.0)) | (ys == vec4<f32>(0.0)));
 }
 
 fn addLp(acc: vec4<f32>, c: vec4<i32>, start: i32, g: f32, xs: vec4<f32>, yv: f32) -> vec4<f32> {
@@ -211,6 +217,10 @@ fn lp_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 // ---- max: the gradient router, without the forward's geometry ------------------------------
+// When dy and dx have 2x2 stride 2 shapes, max_check_2x2 first tests whether every index lies in
+// its output's 2x2 window (what a 2x2 stride 2 max pool makes: verdict 0). max_grad_2x2 then
+// routes dy with one compare per dx lane and the router's passes return at once; any other index
+// tensor (verdict 1) goes through the router and max_grad_2x2 returns at once.
 // maxPool2dGrad gets only (dy, indices, inputShape), so the windows are read off the indices:
 // 1. max_bounds: per output row (col), the lowest and highest input row (col) its indices hit;
 // 2. max_ranges: per input row and per strip of 16 input columns, the first and last output
@@ -236,6 +246,7 @@ const MAX_BOUNDS_PLANES: i32 = 16;
 @compute @workgroup_size(WG)
 fn max_bounds(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
+  if (verdictIn[0] == 0) { return; }  // max_grad_2x2 routed everything
   let group = i32(wid.x + wid.y * nwg.x);
   let run = group / params.outH;
   let oh = group - run * params.outH;
@@ -274,8 +285,9 @@ fn max_bounds(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 @compute @workgroup_size(WG)
 fn max_ranges(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
+  if (verdictIn[0] == 0) { return; }
   let t = i32(blockIndex(wid, nwg, lid));
-  let strips = i32(params.blocksPerRow);
+  let strips = i32(params.strips);
   if (t >= params.inH + strips) { return; }
   let isRow = t < params.inH;
   let lo = select((t - params.inH) * STRIP, t, isRow);
@@ -301,7 +313,7 @@ fn addHits(acc: vec4<f32>, own: vec4<i32>, at: i32, g: f32) -> vec4<f32> {
 
 /** dx = Σ of dy over the candidate outputs whose index is this pixel. */
 fn maxGrad(s: Strip, strip: i32) -> Quad {
-  let lines = params.inH + i32(params.blocksPerRow);
+  let lines = params.inH + i32(params.strips);
   let rowFirst = rangesIn[s.ih];
   let rowLast = rangesIn[lines + s.ih];
   let colFirst = rangesIn[params.inH + strip];
@@ -323,16 +335,165 @@ fn maxGrad(s: Strip, strip: i32) -> Quad {
   return acc;
 }
 
+/**
+ * The router's gather: an invocation takes ROUTE_ROWS strips stacked in one column of strips
+ * (fewer invocations: SwiftShader pays for each, even in a pass that returns at once on verdict 0).
+ */
+const ROUTE_ROWS: i32 = 4;
+
+fn routedStrip(u: u32, r: i32) -> Strip {
+  let groups = (params.inH + ROUTE_ROWS - 1) / ROUTE_ROWS;
+  let column = u / params.strips;  // plane * groups + row group
+  var s: Strip;
+  s.iw0 = i32(u - column * params.strips) * STRIP;
+  s.plane = i32(column) / groups;
+  s.ih = (i32(column) - s.plane * groups) * ROUTE_ROWS + r;
+  s.first = u32((s.plane * params.inH + s.ih) * params.inW + s.iw0);
+  s.count = min(STRIP, params.inW - s.iw0);
+  return s;
+}
+
 @compute @workgroup_size(WG)
 fn max_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   let u = blockIndex(wid, nwg, lid);
-  if (u < params.blocks) { let s = stripAt(u); storeScalars(s, maxGrad(s, s.iw0 / STRIP)); }
+  if (u >= params.blocks || verdictIn[0] == 0) { return; }
+  for (var r = 0; r < ROUTE_ROWS; r++) {
+    let s = routedStrip(u, r);
+    if (s.ih < params.inH) { storeScalars(s, maxGrad(s, s.iw0 / STRIP)); }
+  }
 }
 
 @compute @workgroup_size(WG)
 fn max_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
   let u = blockIndex(wid, nwg, lid);
-  if (u < params.blocks) { let s = stripAt(u); storeVec4s(s, maxGrad(s, s.iw0 / STRIP)); }
+  if (u >= params.blocks || verdictIn[0] == 0) { return; }
+  for (var r = 0; r < ROUTE_ROWS; r++) {
+    let s = routedStrip(u, r);
+    if (s.ih < params.inH) { storeVec4s(s, maxGrad(s, s.iw0 / STRIP)); }
+  }
+}
+
+// ---- 2x2 stride 2 unpadded, every window inside the input: one window per pixel --------------
+// For dy rows of a multiple of 4 elements (dx rows twice that): an invocation takes OV vec4s of
+// one dy row and writes the 2 x 2·OV dx vec4s under them, with no window search (SwiftShader pays
+// for every instruction on every lane). A last input row no window holds (odd H) is zero.
+override OV: u32 = 1u;
+@group(0) @binding(14) var<storage, read> dyv: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read> yvec: array<vec4<f32>>;
+
+/** dy vec4 (plane, oh, m): its index in dy and the first of its 2x2 dx vec4s. */
+struct Cell { at: u32, top: u32, rowVecs: u32, zeroRow: bool }
+
+fn cellAt(u: u32, o: u32) -> Cell {
+  var c: Cell;
+  let row = u / params.blocksPerRow;  // plane * outH + oh
+  let m = (u - row * params.blocksPerRow) * OV + o;
+  let plane = row / u32(params.outH);
+  let oh = row - plane * u32(params.outH);
+  let outVecs = u32(params.outW) / 4u;
+  c.rowVecs = u32(params.inW) / 4u;
+  c.at = row * outVecs + m;
+  c.top = (plane * u32(params.inH) + 2u * oh) * c.rowVecs + 2u * m;
+  c.zeroRow = oh + 1u == u32(params.outH) && 2u * u32(params.outH) < u32(params.inH);
+  return c;
+}
+
+fn inRow(u: u32, o: u32) -> bool {
+  return o < OV && (u - (u / params.blocksPerRow) * params.blocksPerRow) * OV + o < u32(params.outW) / 4u;
+}
+
+/** Lanes (a, a, b, b) and (c, c, d, d) of v: the dx vec4s under dy vec4 v. */
+fn lowHalf(v: vec4<f32>) -> vec4<f32> { return v.xxyy; }
+fn highHalf(v: vec4<f32>) -> vec4<f32> { return v.zzww; }
+
+fn storeCell(c: Cell, a: vec4<f32>, b: vec4<f32>, d: vec4<f32>, e: vec4<f32>) {
+  dxv[c.top] = a;
+  dxv[c.top + 1u] = b;
+  dxv[c.top + c.rowVecs] = d;
+  dxv[c.top + c.rowVecs + 1u] = e;
+  if (c.zeroRow) {
+    dxv[c.top + 2u * c.rowVecs] = vec4<f32>(0.0);
+    dxv[c.top + 2u * c.rowVecs + 1u] = vec4<f32>(0.0);
+  }
+}
+
+fn avgCell(u: u32, o: u32) {
+  if (!inRow(u, o)) { return; }
+  let c = cellAt(u, o);
+  let g = dyv[c.at] / select(4.0, params.divisorOverride, params.divisorOverride > 0.0);
+  storeCell(c, lowHalf(g), highHalf(g), lowHalf(g), highHalf(g));
+}
+
+@compute @workgroup_size(WG)
+fn avg_grad_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  avgCell(u, 0u); avgCell(u, 1u); avgCell(u, 2u); avgCell(u, 3u);
+}
+
+fn lpCell(u: u32, o: u32) {
+  if (!inRow(u, o)) { return; }
+  let c = cellAt(u, o);
+  let g = dyv[c.at];
+  let ys = yvec[c.at];
+  let gl = lowHalf(g);
+  let gh = highHalf(g);
+  let yl = lowHalf(ys);
+  let yh = highHalf(ys);
+  storeCell(c, gl * lpPartialLanes(xv[c.top], yl), gh * lpPartialLanes(xv[c.top + 1u], yh),
+            gl * lpPartialLanes(xv[c.top + c.rowVecs], yl), gh * lpPartialLanes(xv[c.top + c.rowVecs + 1u], yh));
+}
+
+@compute @workgroup_size(WG)
+fn lp_grad_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  lpCell(u, 0u); lpCell(u, 1u); lpCell(u, 2u); lpCell(u, 3u);
+}
+
+@group(0) @binding(16) var<storage, read> indicesv: array<vec4<i32>>;
+@group(0) @binding(17) var<storage, read_write> verdict: array<atomic<i32>>;
+@group(0) @binding(18) var<storage, read> verdictIn: array<i32>;
+
+/** One dy vec4 per invocation: 1 into verdict when an index is outside its output's window. */
+@compute @workgroup_size(WG)
+fn max_check_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let outVecs = u32(params.outW) / 4u;
+  let row = u / outVecs;  // plane * outH + oh
+  let m = u - row * outVecs;
+  let oh = i32(row - (row / u32(params.outH)) * u32(params.outH));
+  let d = indicesv[u] - (vec4<i32>(2 * oh * params.inW + 8 * i32(m)) + vec4<i32>(0, 2, 4, 6));
+  let inside = (d == vec4<i32>(0)) | (d == vec4<i32>(1)) | (d == vec4<i32>(params.inW)) | (d == vec4<i32>(params.inW + 1));
+  if (!all(inside)) { atomicMax(&verdict[0], 1); }
+}
+
+fn maxCell(u: u32, o: u32) {
+  if (!inRow(u, o)) { return; }
+  let c = cellAt(u, o);
+  let row = u / params.blocksPerRow;
+  let oh = i32(row - (row / u32(params.outH)) * u32(params.outH));
+  let m = i32((u - row * params.blocksPerRow) * OV + o);
+  let g = dyv[c.at];
+  let at = indicesv[c.at];
+  // Flat indices of the top-left dx vec4's lanes in the plane; its lanes take outputs (x, x, y, y).
+  let own = vec4<i32>(2 * oh * params.inW + 8 * m) + vec4<i32>(0, 1, 2, 3);
+  let zero = vec4<f32>(0.0);
+  let w = vec4<i32>(params.inW);
+  storeCell(c, select(zero, g.xxyy, at.xxyy == own), select(zero, g.zzww, at.zzww == own + 4),
+            select(zero, g.xxyy, at.xxyy == own + w), select(zero, g.zzww, at.zzww == own + w + 4));
+}
+
+@compute @workgroup_size(WG)
+fn max_grad_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks || verdictIn[0] != 0) { return; }
+  maxCell(u, 0u); maxCell(u, 1u); maxCell(u, 2u); maxCell(u, 3u);
 }

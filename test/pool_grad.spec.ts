@@ -10,10 +10,11 @@ import { deepEqual, equal, ok, throws } from './assert.js';
 import * as ref from './reference.js';
 import {
   avgOpts, channelCases, channelOpts, checkAll, checkCases, describePool, lpOpts, pairFrom, poolCases,
-  randomPair, refAvgOpts, refChannelOpts, refLpOpts, refMaxOpts, SEED, shapeOf,
+  randomPair, refAvgOpts, refChannelOpts, refLpOpts, refMaxOpts, SEED, shapeOf, type PoolCase,
 } from './pool_cases.js';
 
 const CASES = 200;
+const FIXED_CASES = 60;
 
 describe('pool grad: gradients vs the float64 reference gradients', () => {
   let engine: Engine;
@@ -72,6 +73,64 @@ describe('pool grad: gradients vs the float64 reference gradients', () => {
         expected: () => ref.lpPool2dGrad(dy.ref, x.ref, yRef, refLpOpts(c)), owned: [x.gpu, dy.gpu, y],
       }];
     });
+  });
+
+  it(`max, avg and Lp gradients on ${FIXED_CASES} configurations each around the 2x2 stride 2 kernels (and max 3x3 stride 2 pad 1, which the 2x2 check must turn away)`, async () => {
+    const taken = { yes: 0, no: 0 };
+    const count = (c: PoolCase, outW: number) => { taken[c.kernel[0] === 2 && outW % 4 === 0 && c.W === 2 * outW ? 'yes' : 'no']++; };
+    await checkCases(poolCases('max', FIXED_CASES, SEED + 6, 'fixed'), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng, c.integers);
+      const forward = ref.maxPool2d(x.ref, refMaxOpts(c));
+      count(c, forward.output.shape[3]!);
+      const dy = randomPair(engine, forward.output.shape, rng);
+      const indices = engine.tensor(forward.indices.data, forward.indices.shape);
+      return [{
+        what: `maxPool2dGrad ${describePool(c)}`, got: maxPool2dGrad(dy.gpu, indices, shapeOf(c)),
+        expected: () => ref.maxPool2dGrad(dy.ref, forward.indices, shapeOf(c)), owned: [x.gpu, dy.gpu, indices],
+      }];
+    });
+    await checkCases(poolCases('avg', FIXED_CASES, SEED + 7, 'fixed'), (c, rng) => {
+      const outShape = ref.avgPool2d(ref.zeros(shapeOf(c)), refAvgOpts(c)).shape;
+      count(c, outShape[3]!);
+      const dy = randomPair(engine, outShape, rng);
+      return [{
+        what: `avgPool2dGrad ${describePool(c)}`, got: avgPool2dGrad(dy.gpu, shapeOf(c), avgOpts(c)),
+        expected: () => ref.avgPool2dGrad(dy.ref, shapeOf(c), refAvgOpts(c)), owned: [dy.gpu],
+      }];
+    });
+    await checkCases(poolCases('lp', FIXED_CASES, SEED + 8, 'fixed'), (c, rng) => {
+      const x = randomPair(engine, shapeOf(c), rng);
+      const yRef = ref.lpPool2d(x.ref, refLpOpts(c));
+      count(c, yRef.shape[3]!);
+      const dy = randomPair(engine, yRef.shape, rng);
+      const y = engine.tensor(Float32Array.from(yRef.data), yRef.shape);
+      return [{
+        what: `lpPool2dGrad ${describePool(c)}`, got: lpPool2dGrad(dy.gpu, x.gpu, y, lpOpts(c)),
+        expected: () => ref.lpPool2dGrad(dy.ref, x.ref, yRef, refLpOpts(c)), owned: [x.gpu, dy.gpu, y],
+      }];
+    });
+    ok(taken.yes >= 30 && taken.no >= 30, `2x2-shaped gradients ${taken.yes}, others ${taken.no}: both need coverage`);
+  });
+
+  it('maxPool2dGrad on 2x2-shaped tensors: indices outside their window (one bad index anywhere sends all through the router), out of range, repeated', async () => {
+    const rng = ref.makeRng(91);
+    const shape = [2, 3, 9, 16];
+    const out = [2, 3, 4, 8];
+    const x = randomPair(engine, shape, rng);
+    const good = ref.maxPool2d(x.ref, { kernel: [2, 2], stride: [2, 2], pad: [0, 0, 0, 0] }).indices;
+    const variants: [string, Int32Array][] = [['2x2 pool', Int32Array.from(good.data)]];
+    for (const [what, at, value] of [['one index in a neighbour window', 77, 0], ['one index out of range', 150, 9 * 16], ['one negative index', 5, -1], ['a repeated pixel', 190, 0]] as const) {
+      const idx = Int32Array.from(good.data);
+      idx[at] = what === 'a repeated pixel' ? idx[at - 1]! : what === 'one index in a neighbour window' ? idx[at]! + 2 : value;
+      variants.push([what, idx]);
+    }
+    const pending = variants.map(([what, idx]) => {
+      const dy = randomPair(engine, out, rng);
+      const indices = engine.tensor(idx, out);
+      return { what, got: maxPool2dGrad(dy.gpu, indices, shape), expected: () => ref.maxPool2dGrad(dy.ref, { shape: out, data: idx }, shape), owned: [dy.gpu, indices] };
+    });
+    await checkAll(pending);
+    x.gpu.dispose();
   });
 
   it(`channelLpPoolGrad on ${CASES} configurations`, async () => {

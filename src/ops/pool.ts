@@ -34,6 +34,10 @@ const maxBoundsKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_bounds')
 const maxRangesKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_ranges');
 const maxGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad');
 const maxGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_vec4');
+const maxCheck2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_check_2x2');
+const maxGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_2x2');
+const avgGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad_2x2');
+const lpGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad_2x2');
 
 /** What the kernels need of a window: a 2-D pool's geometry, or channel pooling seen as one. */
 export interface PoolWindows {
@@ -79,7 +83,7 @@ function forwardUniforms(w: PoolWindows, outputsPerBlock = BLOCK) {
 }
 
 /** Output vec4s per invocation of the fixed-window kernels (OV in pool2d.wgsl). */
-export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256 };
+export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256, gradVecs: 1, gradWG: 256, routeWG: 256 };
 
 /**
  * The fixed-window kernels' pattern: 'k2s2' (2x2 stride 2, no padding, every window inside the
@@ -163,18 +167,32 @@ function gradUniforms(w: PoolWindows) {
     blocks: w.planes * w.inH * blocksPerRow, blocksPerRow, inH: w.inH, inW: w.inW, outH: w.outH, outW: w.outW,
     kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW,
     padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight,
-    countIncludePad: w.countIncludePad ? 1 : 0, divisorOverride: w.divisorOverride, p: w.p, planes: w.planes,
+    countIncludePad: w.countIncludePad ? 1 : 0, divisorOverride: w.divisorOverride, p: w.p, planes: w.planes, strips: blocksPerRow,
   };
 }
 
 /**
  * Records one gradient gather: the entry point storing dx as vec4s when rows hold a multiple of 4
  * elements, else the scalar one. Both compile at the first use, so no later image width compiles.
+ * With `fixed` (a 2x2 stride 2 kernel of pool2d_grad.wgsl), its pattern runs it on dy rows of a
+ * multiple of 4 elements (and compiles the gathers for other widths; the gathers compile it).
  */
 function dispatchGrad(engine: Engine, op: string, shape: readonly number[], kernels: { scalar: Kernel; vec4: Kernel },
-  w: PoolWindows, bindings: Record<string, Tensor>, vec4Bindings: Record<string, Tensor>, overrides: Record<string, number>): Tensor {
-  const uniforms = gradUniforms(w);
+  w: PoolWindows, bindings: Record<string, Tensor>, vec4Bindings: Record<string, Tensor>, overrides: Record<string, number>,
+  fixed?: { kernel: Kernel; mode: number; bindings: Record<string, Tensor> }): Tensor {
   const dx = engine.empty(shape, 'float32', op);
+  const fixedOverrides = { ...overrides, WG: poolTuning.gradWG, OV: poolTuning.gradVecs };
+  if (fixed !== undefined && fixedPattern(w, fixed.mode) === 'k2s2') {
+    if (w.outW % 4 === 0 && w.inW === 2 * w.outW) {
+      const blocksPerRow = Math.ceil(w.outW / 4 / poolTuning.gradVecs);
+      const uniforms = { ...gradUniforms(w), blocks: w.planes * w.outH * blocksPerRow, blocksPerRow };
+      engine.run(fixed.kernel, { ...fixed.bindings, dxv: dx }, uniforms, Math.ceil(uniforms.blocks / poolTuning.gradWG), fixedOverrides);
+      for (const k of [kernels.scalar, kernels.vec4]) void engine.precompile(k, overrides).catch(() => undefined);
+      return dx;
+    }
+    void engine.precompile(fixed.kernel, fixedOverrides).catch(() => undefined);
+  }
+  const uniforms = gradUniforms(w);
   const groups = Math.ceil(uniforms.blocks / WG);
   const [used, other] = w.inW % 4 === 0 ? [kernels.vec4, kernels.scalar] : [kernels.scalar, kernels.vec4];
   void engine.precompile(other, overrides).catch(() => undefined);
@@ -199,6 +217,12 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
   return runPoolForward('maxPool2d', x, windows2d(g), POOL_MODE.max, g.outputShape);
 }
 
+/**
+ * Whether maxPool2dWithIndices made an indices tensor with 2x2 stride 2 windows: a hint only, so
+ * maxPool2dGrad skips the 2x2 check for indices of other windows (the check decides correctness).
+ */
+const indicesFrom2x2 = new WeakMap<Tensor, boolean>();
+
 /** Max pool plus the argmax of each window: int32 `h * W + w` in its (n, c) plane, first maximum on ties. */
 export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { output: Tensor; indices: Tensor } {
   const op = 'maxPool2dWithIndices';
@@ -206,7 +230,9 @@ export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { outpu
   const g = maxPoolGeometry(x.shape, opts, op);
   const output = x.engine.empty(g.outputShape, 'float32', op);
   const indices = x.engine.empty(g.outputShape, 'int32', op);
-  dispatchForward(x, windows2d(g), { y: output, indices }, POOL_MODE.max);
+  const w = windows2d(g);
+  dispatchForward(x, w, { y: output, indices }, POOL_MODE.max);
+  indicesFrom2x2.set(indices, fixedPattern(w, POOL_MODE.max) === 'k2s2');
   return { output, indices };
 }
 
@@ -244,18 +270,43 @@ export function maxPool2dGrad(dy: Tensor, indices: Tensor, inputShape: readonly 
     padTop: 0, padLeft: 0, padBottom: 0, padRight: 0, countIncludePad: true, divisorOverride: 0, p: 2,
   };
   const uniforms = gradUniforms(w);
+  const dx = engine.empty(g.inputShape, 'float32', op);
+  // 2x2 stride 2 shapes: the verdict is 0 when every index lies in its output's 2x2 window.
+  const shaped2x2 = w.outW % 4 === 0 && w.inW === 2 * w.outW && (w.inH === 2 * w.outH || w.inH === 2 * w.outH + 1)
+    && (indicesFrom2x2.get(indices) ?? true);
+  const verdict = engine.empty([1], 'int32', op);
+  engine.fill(verdict, shaped2x2 ? 0 : 1);
+  const fixedWG = poolTuning.gradWG;
+  const fixedOverrides = { WG: fixedWG, OV: poolTuning.gradVecs };
+  if (shaped2x2) {
+    const checks = w.planes * w.outH * (w.outW / 4);
+    engine.run(maxCheck2x2Kernel, { indicesv: indices, verdict }, { ...uniforms, blocks: checks }, Math.ceil(checks / fixedWG), { WG: fixedWG });
+  }
   const lows = engine.empty([g.outH + g.outW], 'int32', op);
   const highs = engine.empty([g.outH + g.outW], 'int32', op);
   engine.fill(lows, 0x7fffffff);
   engine.fill(highs, 0xffffffff);
   // One workgroup per output row and run of 16 planes (MAX_BOUNDS_PLANES in the shader).
-  engine.run(maxBoundsKernel, { indices, lows, highs }, uniforms, g.outH * Math.ceil(w.planes / 16), { WG });
+  engine.run(maxBoundsKernel, { indices, lows, highs, verdictIn: verdict }, uniforms, g.outH * Math.ceil(w.planes / 16), { WG });
   const lines = g.H + uniforms.blocksPerRow;  // input rows, then strips of input columns
   const ranges = engine.empty([2 * lines], 'int32', op);
-  engine.run(maxRangesKernel, { lowsIn: lows, highsIn: highs, ranges }, uniforms, Math.ceil(lines / WG), { WG });
-  const dx = dispatchGrad(engine, op, g.inputShape, { scalar: maxGradKernel, vec4: maxGradVec4Kernel }, w,
-    { dy, indices, rangesIn: ranges }, { dy, indices, rangesIn: ranges }, { WG });
-  [lows, highs, ranges].forEach((t) => t.dispose());
+  engine.run(maxRangesKernel, { lowsIn: lows, highsIn: highs, ranges, verdictIn: verdict }, uniforms, Math.ceil(lines / WG), { WG });
+  if (shaped2x2) {
+    const blocksPerRow = Math.ceil(w.outW / 4 / poolTuning.gradVecs);
+    const cells = { ...uniforms, blocks: w.planes * w.outH * blocksPerRow, blocksPerRow };
+    engine.run(maxGrad2x2Kernel, { dyv: dy, indicesv: indices, verdictIn: verdict, dxv: dx }, cells, Math.ceil(cells.blocks / fixedWG), fixedOverrides);
+  } else {
+    void engine.precompile(maxCheck2x2Kernel, { WG: fixedWG }).catch(() => undefined);
+    void engine.precompile(maxGrad2x2Kernel, fixedOverrides).catch(() => undefined);
+  }
+  // The router's gather: ROUTE_ROWS (4) strips of 16 pixels per invocation, idle on verdict 0.
+  const routes = { ...uniforms, blocks: w.planes * Math.ceil(w.inH / 4) * uniforms.strips };
+  const routeWG = poolTuning.routeWG;
+  const [used, other] = w.inW % 4 === 0 ? [maxGradVec4Kernel, maxGradKernel] : [maxGradKernel, maxGradVec4Kernel];
+  void engine.precompile(other, { WG: routeWG }).catch(() => undefined);
+  const routed = { dy, indices, rangesIn: ranges, verdictIn: verdict };
+  engine.run(used, used === maxGradVec4Kernel ? { ...routed, dxv: dx } : { ...routed, dx }, routes, Math.ceil(routes.blocks / routeWG), { WG: routeWG });
+  [lows, highs, ranges, verdict].forEach((t) => t.dispose());
   return dx;
 }
 
@@ -265,13 +316,13 @@ export function avgPool2dGrad(dy: Tensor, inputShape: readonly number[], opts: A
   const g = avgPoolGradGeometry(dy.shape, inputShape, opts);
   const w = windows2d(g, { countIncludePad: g.countIncludePad, divisorOverride: g.divisorOverride });
   return dispatchGrad(dy.engine, 'avgPool2dGrad', [g.N, g.C, g.H, g.W], { scalar: avgGradKernel, vec4: avgGradVec4Kernel },
-    w, { dy }, { dy }, { WG });
+    w, { dy }, { dy }, { WG }, { kernel: avgGrad2x2Kernel, mode: POOL_MODE.avg, bindings: { dyv: dy } });
 }
 
 /** Runs the Lp gradient gather of pool2d_grad.wgsl over `w`; dx has x's shape. */
 export function runLpPoolGrad(op: string, dy: Tensor, x: Tensor, y: Tensor, w: PoolWindows): Tensor {
   return dispatchGrad(dy.engine, op, x.shape, { scalar: lpGradKernel, vec4: lpGradVec4Kernel }, w,
-    { dy, x, y }, { dy, xv: x, y }, { WG, P_CASE: pCase(w.p) });
+    { dy, x, y }, { dy, xv: x, y }, { WG, P_CASE: pCase(w.p) }, { kernel: lpGrad2x2Kernel, mode: POOL_MODE.lp, bindings: { dyv: dy, xv: x, yvec: y } });
 }
 
 /** dx = Σ over the windows holding x of dy · sign(x)·|x|^(p-1) / y^(p-1); 0 for an all-zero window. */
