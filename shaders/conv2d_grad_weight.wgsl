@@ -175,46 +175,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 }
 
-// Fully connected weight gradient (a is 1x1 and b exactly the kernel: unpadded, undilated):
-// dw[c, k] = Σ_n a[n, c] · b[n, g·K + k] for channel c of group g, K = bPerGroup·kH·kW, a sum over
-// the batch only; 16 k (4 vec4) per invocation, neighbouring invocations writing neighbouring dw.
-struct OuterParams { batch: u32, aC: u32, aPerGroup: u32, groups: u32, kQuads: u32, kBlocks: u32, invocations: u32 }
-@group(0) @binding(11) var<uniform> outerParams: OuterParams;
-@group(0) @binding(12) var<storage, read> outerA: array<f32>;
-@group(0) @binding(13) var<storage, read> outerB: array<vec4<f32>>;
-@group(0) @binding(14) var<storage, read_write> outerDw: array<vec4<f32>>;
-
-@compute @workgroup_size(WG)
-fn outer_product(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
-  let q = outerParams;
-  let index = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (index >= q.invocations) { return; }
-  let kBlock = index % q.kBlocks;
-  let c = index / q.kBlocks;
-  let g = c / q.aPerGroup;
-  // Quads past the row read its last one (never written).
-  let quad0 = kBlock * 4u;
-  let last = q.kQuads - 1u;
-  let q1 = min(quad0 + 1u, last);
-  let q2 = min(quad0 + 2u, last);
-  let q3 = min(quad0 + 3u, last);
-  var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
-  for (var n = 0u; n < q.batch; n++) {
-    let av = outerA[n * q.aC + c];
-    let row = (n * q.groups + g) * q.kQuads;
-    acc0 += av * outerB[row + quad0];
-    acc1 += av * outerB[row + q1];
-    acc2 += av * outerB[row + q2];
-    acc3 += av * outerB[row + q3];
-  }
-  let out = c * q.kQuads + quad0;
-  outerDw[out] = acc0;
-  if (quad0 + 1u <= last) { outerDw[out + 1u] = acc1; }
-  if (quad0 + 2u <= last) { outerDw[out + 2u] = acc2; }
-  if (quad0 + 3u <= last) { outerDw[out + 3u] = acc3; }
-}
-
 // Zero padding of whole planes: out[plane, r, c] = in[plane, r - top, c - left], 0 outside `in`.
 // `in` may also be cropped (out smaller than in + top): only what the GEMM reads is copied.
 struct PadParams { inH: u32, inW: u32, outH: u32, outW: u32, top: u32, left: u32, count: u32 }

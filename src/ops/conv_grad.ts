@@ -5,7 +5,7 @@ import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeomet
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
-import { runGradWeight } from './conv_weight_gemm.js';
+import { runGradWeight, type GradWeightRoute } from './conv_weight_gemm.js';
 import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 
@@ -40,6 +40,13 @@ export function conv2dGradInputWith(
 
 /** dweight (OIHW, `weightShape`) of y = conv2d(x, weight) for `dy`. */
 export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: readonly number[], convOpts?: Conv2dOptions): Tensor {
+  return conv2dGradWeightWith('auto', dy, x, weightShape, convOpts);
+}
+
+/** @internal conv2dGradWeight on a forced kernel (tests; the route must apply to the shapes). */
+export function conv2dGradWeightWith(
+  route: GradWeightRoute, dy: Tensor, x: Tensor, weightShape: readonly number[], convOpts?: Conv2dOptions,
+): Tensor {
   const op = 'conv2dGradWeight';
   checkTensor(op, 'dy', dy);
   checkTensor(op, 'x', x, dy.engine);
@@ -49,7 +56,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: readonly nu
     N: g.N, aC: g.Cout, aH: g.outH, aW: g.outW, bC: g.Cin, bH: g.H, bW: g.W,
     groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
     dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
-  }, dy, x, dw);
+  }, dy, x, dw, route);
   return dw;
 }
 

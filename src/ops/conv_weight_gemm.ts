@@ -1,14 +1,20 @@
-// Launcher of the weight-gradient GEMM (shaders/conv2d_grad_weight.wgsl), shared by
-// conv2dGradWeight and convTranspose2dGradWeight: ops choose the roles, this maps them to uniforms.
+// Launcher of the weight gradient, shared by conv2dGradWeight and convTranspose2dGradWeight: ops
+// choose the roles, this picks the kernel and maps them to uniforms. The general GEMM over input
+// patches is shaders/conv2d_grad_weight.wgsl; fully connected convs (an outer product that writes
+// far more than it reads) and 1x1 convs (a plain GEMM along rows) have their own kernels.
 import type { Engine } from '../engine.js';
+import { FullconvError } from '../errors.js';
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { channelBlock, padPlanes } from './conv_common.js';
 import gradWeightSource from '../../shaders/conv2d_grad_weight.wgsl';
+import gradWeightFcSource from '../../shaders/conv2d_grad_weight_fc.wgsl';
+import gradWeight1x1Source from '../../shaders/conv2d_grad_weight_1x1.wgsl';
 
 const gradWeightKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'main');
 const sumSplitsKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'sum_splits');
-const outerKernel = new Kernel('conv2d_grad_weight.wgsl', gradWeightSource, 'outer_product');
+const fcKernel = new Kernel('conv2d_grad_weight_fc.wgsl', gradWeightFcSource, 'main');
+const pointwiseKernel = new Kernel('conv2d_grad_weight_1x1.wgsl', gradWeight1x1Source, 'main');
 
 /** Columns of `a` per loop trip of the grad-weight kernel. */
 const GRAD_WEIGHT_CHUNK = 8;
@@ -64,10 +70,27 @@ export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swif
   return { oBlock, oBlocksPerGroup, eBlock, eBlocks, tiles, splits, rowsPerSplit };
 }
 
+/** Which kernel computes the weight gradient: 'auto' picks; the others are for tests (and must apply). */
+export type GradWeightRoute = 'auto' | 'gemm' | 'fc' | 'pointwise';
+
+/** The kernel 'auto' takes: the specialised ones where their shape rules hold, else the GEMM. */
+export function chooseGradWeightRoute(g: GradWeightGeometry): 'gemm' | 'fc' | 'pointwise' {
+  if (isOuterProduct(g)) return 'fc';
+  if (isPointwise(g)) return 'pointwise';
+  return 'gemm';
+}
+
 /** Records dw = Σ a ⊗ patches(b); dw must be [aC, bC/groups, kH, kW]. */
-export function runGradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
-  if (isOuterProduct(g)) {
-    runOuterProduct(engine, g, a, b, dw);
+export function runGradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor, route: GradWeightRoute = 'auto'): void {
+  const chosen = route === 'auto' ? chooseGradWeightRoute(g) : route;
+  if (chosen === 'fc' && !isOuterProduct(g)) throw new FullconvError(`grad-weight route '${route}' needs a fully connected conv`);
+  if (chosen === 'pointwise' && !isPointwise(g)) throw new FullconvError(`grad-weight route '${route}' needs a 1x1, stride-1, unpadded conv over planes of whole vec4`);
+  if (chosen === 'fc') {
+    runFc(engine, g, a, b, dw);
+    return;
+  }
+  if (chosen === 'pointwise') {
+    runPointwise(engine, g, a, b, dw);
     return;
   }
   const plan = gradWeightPlan(g, engine.adapterInfo.kind);
@@ -107,11 +130,55 @@ function isOuterProduct(g: GradWeightGeometry): boolean {
     (g.kH === 1 || g.dilationH === 1) && (g.kW === 1 || g.dilationW === 1) && ((g.bC / g.groups) * g.kH * g.kW) % 4 === 0;
 }
 
-function runOuterProduct(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+/**
+ * Invocations the fc kernel aims for: long store loops on a CPU (SwiftShader pays per invocation
+ * and per workgroup), enough threads on a GPU.
+ */
+const FC_TARGET = { gpu: 16384, swiftshader: 1024 } as const;
+
+function runFc(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  const aPerGroup = g.aC / g.groups;
   const kQuads = ((g.bC / g.groups) * g.kH * g.kW) / 4;
-  const kBlocks = Math.ceil(kQuads / 4);
-  const invocations = g.aC * kBlocks;
-  engine.run(outerKernel, { outerA: a, outerB: b, outerDw: dw }, {
-    batch: g.N, aC: g.aC, aPerGroup: g.aC / g.groups, groups: g.groups, kQuads, kBlocks, invocations,
+  const cBlocksPerGroup = Math.ceil(aPerGroup / 4);
+  const blocks = g.groups * cBlocksPerGroup;
+  const kLanes = Math.min(kQuads, Math.ceil(FC_TARGET[engine.adapterInfo.kind] / blocks));
+  const invocations = blocks * kLanes;
+  engine.run(fcKernel, { a, b, dw }, {
+    batch: g.N, aC: g.aC, aPerGroup, groups: g.groups, kQuads, cBlocksPerGroup, kLanes, invocations,
   }, Math.ceil(invocations / GRAD_WEIGHT_WG));
+}
+
+/** A 1x1, stride-1, unpadded conv over whole vec4 planes: dw is a GEMM along rows of both operands. */
+function isPointwise(g: GradWeightGeometry): boolean {
+  return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0 &&
+    g.aH === g.bH && g.aW === g.bW && (g.aH * g.aW) % 4 === 0;
+}
+
+function runPointwise(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  const aPerGroup = g.aC / g.groups;
+  const bPerGroup = g.bC / g.groups;
+  // 8 x 4 tiles load 12 vec4 per 32 products of vec4 (4 x 4: 8 per 16; measured ~1.4x slower on L8).
+  const coBlock = aPerGroup >= 8 ? 8 : 4;
+  const coBlocksPerGroup = Math.ceil(aPerGroup / coBlock);
+  const ciBlocks = Math.ceil(bPerGroup / 4);
+  const tiles = g.groups * coBlocksPerGroup * ciBlocks;
+  const quads = (g.aH * g.aW) / 4;
+  const reduction = g.N * quads;
+  const products = reduction * 4;
+  const target = engine.adapterInfo.kind === 'gpu' ? 16384 : 2048;
+  const forFill = Math.min(Math.ceil(target / tiles), Math.floor(products / MIN_REDUCTION_PER_SPLIT));
+  const byMemory = Math.max(1, Math.floor(MAX_PARTIAL_ELEMENTS / dw.size));
+  const splits0 = Math.min(Math.max(forFill, Math.ceil(products / SPLIT_MIN_REDUCTION), 1), reduction, byMemory);
+  const perSplit = Math.ceil(reduction / splits0);
+  const splits = Math.ceil(reduction / perSplit);
+  const weightSize = dw.size;
+  const invocations = tiles * splits;
+  const partial = splits > 1 ? engine.empty([splits, weightSize], 'float32', 'conv2dGradWeight partial sums') : dw;
+  engine.run(pointwiseKernel, { a, b, dw: partial }, {
+    aC: g.aC, bC: g.bC, aPerGroup, bPerGroup, coBlocksPerGroup, ciBlocks, groups: g.groups,
+    quads, reduction, perSplit, weightSize, invocations,
+  }, Math.ceil(invocations / GRAD_WEIGHT_WG), { CO_BLOCK: coBlock });
+  if (partial === dw) return;
+  engine.run(sumSplitsKernel, { partial, total: dw }, { weightSize, splits }, Math.ceil(weightSize / 256));
+  partial.dispose();
 }
