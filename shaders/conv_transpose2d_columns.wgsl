@@ -6,9 +6,10 @@
 // Each invocation: LANE_CO output channels x 32 output columns of one row and stride phase, as
 // LANE_CO x 8 vec4 accumulators. The valid kw taps of a phase read input columns `tapShift`
 // apart; when that is ±1 (stride-1 convs, transposed convs whose dilation divides the stride) up
-// to 4 taps share one window of 36 loaded columns, each tap reading it shifted by 0 to 3, so a
-// load feeds up to 4·LANE_CO FMAs (SwiftShader: every load is a per-lane gather, the cost to beat).
-// Other layers take one tap per window.
+// to 3 taps share one window of 34 loaded columns, each tap reading it shifted by 0 to 2, so a
+// load feeds up to 3·LANE_CO FMAs (SwiftShader: every load is a per-lane gather, the cost to beat;
+// a window per tap ran 2.6x slower on L1's input gradient). Other layers take one tap per window.
+// (4 taps per window: no faster on k3 and k11-stride-4 layers, 40% more code to compile.)
 
 override LANE_CO: u32 = 4u;   // output channels per invocation: 1 to 4
 const COLS: u32 = 32u;
@@ -23,7 +24,7 @@ struct Params {
   padOffsetH: i32, padOffsetW: i32, tapStepH: i32, tapStepW: i32,
   kwStep: u32,        // kw distance between valid taps of one phase: inStrideW / gcd(inStrideW, dilationW)
   tapShift: i32,      // input-column distance between them: kwStep · tapStepW / inStrideW
-  windowTaps: u32,    // taps per window: 4 when |tapShift| == 1 and outStrideW == 1, else 1
+  windowTaps: u32,    // taps per window: 3 when |tapShift| == 1 and outStrideW == 1, else 1
   rowsPerPhase: u32, colBlocksPerPhase: u32,
   hasBias: u32, invocations: u32,
 }
@@ -36,7 +37,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 alias Row = array<vec4<f32>, 8>;
-alias Window = array<vec4<f32>, 9>;
+alias Window = array<vec4<f32>, 9>;   // 34 columns: the last vec4 holds 2
 
 fn load4(at: u32, step: u32) -> vec4<f32> {
   return vec4<f32>(x[at], x[at + step], x[at + 2u * step], x[at + 3u * step]);
@@ -46,10 +47,10 @@ fn load_window(at: u32, step: u32) -> Window {
   let s4 = 4u * step;
   return Window(load4(at, step), load4(at + s4, step), load4(at + 2u * s4, step), load4(at + 3u * s4, step),
                 load4(at + 4u * s4, step), load4(at + 5u * s4, step), load4(at + 6u * s4, step), load4(at + 7u * s4, step),
-                load4(at + 8u * s4, step));
+                vec4<f32>(x[at + 8u * s4], x[at + 8u * s4 + step], 0.0, 0.0));
 }
 
-// The window read from column 0, 1, 2 or 3 on: 32 columns as 8 vec4.
+// The window read from column 0, 1 or 2 on: 32 columns as 8 vec4.
 fn unshifted(v: Window) -> Row {
   return Row(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
@@ -60,10 +61,6 @@ fn shift1(v: Window) -> Row {
 fn shift2(v: Window) -> Row {
   return Row(vec4(v[0].zw, v[1].xy), vec4(v[1].zw, v[2].xy), vec4(v[2].zw, v[3].xy), vec4(v[3].zw, v[4].xy),
              vec4(v[4].zw, v[5].xy), vec4(v[5].zw, v[6].xy), vec4(v[6].zw, v[7].xy), vec4(v[7].zw, v[8].xy));
-}
-fn shift3(v: Window) -> Row {
-  return Row(vec4(v[0].w, v[1].xyz), vec4(v[1].w, v[2].xyz), vec4(v[2].w, v[3].xyz), vec4(v[3].w, v[4].xyz),
-             vec4(v[4].w, v[5].xyz), vec4(v[5].w, v[6].xyz), vec4(v[6].w, v[7].xyz), vec4(v[7].w, v[8].xyz));
 }
 
 fn fma_row(a: ptr<function, Row>, w: f32, xs: Row) {
@@ -153,7 +150,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       var w0 = wGroup + (kwRow + u32(i32(jLeft)) * p.kwStep) * tapStride;
       var w1 = wGroup + (kwRow + u32(i32(jLeft) + tapSign * 1) * p.kwStep) * tapStride;
       var w2 = wGroup + (kwRow + u32(i32(jLeft) + tapSign * 2) * p.kwStep) * tapStride;
-      var w3 = wGroup + (kwRow + u32(i32(jLeft) + tapSign * 3) * p.kwStep) * tapStride;
       // One straight-line loop per tap count: a runtime test around the taps inside the loop
       // would make SwiftShader blend every accumulator on each trip (measured 1.5x slower).
       if (m == 1u) {
@@ -169,22 +165,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           tap(shift1(v), wp[w1], &a0, &a1, &a2, &a3);
           xo += plane; w0 += quads; w1 += quads;
         }
-      } else if (m == 3u) {
-        for (var ic = 0u; ic < p.inPerGroup; ic++) {
-          let v = load_window(xo, step);
-          tap(unshifted(v), wp[w0], &a0, &a1, &a2, &a3);
-          tap(shift1(v), wp[w1], &a0, &a1, &a2, &a3);
-          tap(shift2(v), wp[w2], &a0, &a1, &a2, &a3);
-          xo += plane; w0 += quads; w1 += quads; w2 += quads;
-        }
       } else {
         for (var ic = 0u; ic < p.inPerGroup; ic++) {
           let v = load_window(xo, step);
           tap(unshifted(v), wp[w0], &a0, &a1, &a2, &a3);
           tap(shift1(v), wp[w1], &a0, &a1, &a2, &a3);
           tap(shift2(v), wp[w2], &a0, &a1, &a2, &a3);
-          tap(shift3(v), wp[w3], &a0, &a1, &a2, &a3);
-          xo += plane; w0 += quads; w1 += quads; w2 += quads; w3 += quads;
+          xo += plane; w0 += quads; w1 += quads; w2 += quads;
         }
       }
     }

@@ -93,13 +93,13 @@ describe('conv2dGradInput column kernel', () => {
     });
   });
 
-  it('the layers it is for: 3 output channels, windows of 1 to 4 taps, several column blocks, channel blocks of 3', async () => {
+  it('the layers it is for: 3 output channels, windows of 1 to 3 taps, several column blocks, channel blocks of 3', async () => {
     const cases: ConvCase[] = [
       // L1-like: stride 1, k3 p1, 3 taps per window; 70 columns = 3 blocks of 32, the last partial; batch 2.
       named({ N: 2, Cin: 3, Cout: 8, H: 9, W: 70, kH: 3, kW: 3, stride: [1, 1], dilation: [1, 1], groups: 1, pad: [1, 1, 1, 1], seed: 51 }),
       // L5-like: k11 stride 4 (phases of 3 and 2 taps), unpadded, leftover rows and columns no tap reaches.
       named({ N: 1, Cin: 3, Cout: 6, H: 31, W: 39, kH: 11, kW: 11, stride: [4, 4], dilation: [1, 1], groups: 1, pad: [0, 0, 0, 0], seed: 52 }),
-      // k9 stride 2: windows of 4 taps then 1; asymmetric padding.
+      // k9 stride 2: phases of 5 and 4 taps, windows of 3 + 2 and 3 + 1; asymmetric padding.
       named({ N: 1, Cin: 2, Cout: 5, H: 20, W: 41, kH: 3, kW: 9, stride: [1, 2], dilation: [1, 1], groups: 1, pad: [0, 3, 2, 1], seed: 53 }),
       // Dilation 2 dividing stride 4: taps one column apart (a window); dilation 3 with stride 2: one tap per window.
       named({ N: 1, Cin: 3, Cout: 4, H: 25, W: 45, kH: 3, kW: 5, stride: [4, 4], dilation: [2, 2], groups: 1, pad: [2, 2, 1, 1], seed: 54 }),
@@ -138,8 +138,8 @@ describe('conv2dGradInput column kernel', () => {
     ok(!prefersColumns({ ...base, outC: COLUMNS_MAX_OUT + 1 }, true, 'swiftshader'), 'more output channels: channel lanes fill');
     ok(!prefersColumns({ ...base, inC: COLUMNS_MIN_IN - 1 }, true, 'swiftshader'), 'too few input channels to pay');
     ok(!prefersColumns({ ...base, inC: 32, outC: 32, groups: 32 }, false, 'swiftshader'), 'depthwise: one input channel per group');
-    equal(tapWindow(base).windowTaps, 4, 'stride 1: taps one column apart share windows');
-    equal(tapWindow({ ...base, strideW: 4, dilationW: 2 }).windowTaps, 4, 'dilation dividing the stride');
+    equal(tapWindow(base).windowTaps, 3, 'stride 1: taps one column apart share windows');
+    equal(tapWindow({ ...base, strideW: 4, dilationW: 2 }).windowTaps, 3, 'dilation dividing the stride');
     equal(tapWindow({ ...base, strideW: 2, dilationW: 3 }).windowTaps, 1, 'dilation not dividing the stride');
     equal(tapWindow({ ...base, mode: 'conv', strideW: 2 }).windowTaps, 1, 'a strided plain conv reads strided columns');
   });

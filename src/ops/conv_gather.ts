@@ -21,6 +21,8 @@ const columnsKernel = new Kernel('conv_transpose2d_columns.wgsl', columnsSource,
 const GATHER_COLS = 8;
 /** Output columns per invocation of the column kernel (its vec4 lanes are columns). */
 const COLUMNS_COLS = 32;
+/** Taps one column apart that share one loaded window in the column kernel (its loops are written for 1 to 3). */
+const WINDOW_TAPS = 3;
 /** The column kernel takes layers with at most this many output channels per group... */
 export const COLUMNS_MAX_OUT = 4;
 /** ...and at least this many input channels per group (it reduces over 4 per trip). */
@@ -172,7 +174,7 @@ function runGather(engine: Engine, g: GatherGeometry, x: Tensor, w: Tensor, bias
   const kArea = g.kH * g.kW;
 
   // Zero columns on both sides: every column a block reads, for every valid tap, is inside (the
-  // column kernel's windows read up to 4 columns further).
+  // column kernel's windows read up to 2 columns further, 4 with strided columns).
   const extentW = g.dilationW * (g.kW - 1);
   const leftPad = transposed ? Math.max(0, Math.ceil((extentW - g.padLeft) / g.strideW)) : g.padLeft;
   const lastColumn = transposed
@@ -210,7 +212,7 @@ function runGather(engine: Engine, g: GatherGeometry, x: Tensor, w: Tensor, bias
 
 /**
  * How the column kernel walks a phase's kw taps: kwStep apart in kw, tapShift apart in input
- * columns; taps one column apart read one shared window (up to 4 per window).
+ * columns; taps one column apart read one shared window (up to WINDOW_TAPS per window).
  */
 export function tapWindow(g: GatherGeometry): { kwStep: number; tapShift: number; windowTaps: number } {
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -218,5 +220,5 @@ export function tapWindow(g: GatherGeometry): { kwStep: number; tapShift: number
   const kwStep = transposed ? g.strideW / gcd(g.strideW, g.dilationW) : 1;
   const tapShift = transposed ? -g.dilationW / gcd(g.strideW, g.dilationW) : g.dilationW;
   const unitStep = transposed || g.strideW === 1;
-  return { kwStep, tapShift, windowTaps: Math.abs(tapShift) === 1 && unitStep ? 4 : 1 };
+  return { kwStep, tapShift, windowTaps: Math.abs(tapShift) === 1 && unitStep ? WINDOW_TAPS : 1 };
 }
