@@ -1,5 +1,5 @@
-// 2-D pooling forward and backward on 64×112×112 (DESIGN.md's pools): max 2/2, max 3/2 pad 1,
-// avg 2/2, L2 2/2.
+// 2-D pooling forward and backward on 64×112×112 (DESIGN.md's pools) and 256×56×56: max 2/2,
+// max 3/2 pad 1, avg 2/2, L2 2/2.
 import type { NamedAttrMap, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { need, type PoolOptions } from '../api.js';
 import { distinctFloats, nchwToNhwc, nhwcToNchw, numel, randomFloats } from '../data.js';
@@ -31,6 +31,8 @@ interface PoolInput {
 }
 
 const DESIGN_INPUT: PoolInput = { c: 64, size: 112 };
+/** The same bytes as 256 channels of 56×56: a later layer's shape (ids end in -c256). */
+const DEEP_INPUT: PoolInput = { c: 256, size: 56 };
 /** --smoke runs: a sixteenth of the data, the same kernels. */
 const SMOKE_INPUT: PoolInput = { c: 16, size: 56 };
 const ORT_NO_GRADIENTS = 'no gradient ops: ONNX Runtime Web runs inference graphs; training kernels are in onnxruntime-training, not in the WebGPU EP';
@@ -78,12 +80,17 @@ interface PoolData {
   x: Float32Array;
 }
 
+/** The id suffix of an input other than DESIGN_INPUT. */
+function inputSuffix(input: PoolInput): string {
+  return input === DEEP_INPUT ? '-c256' : '';
+}
+
 function poolCase(p: PoolSpec, index: number, input = DESIGN_INPUT, smoke = false): CaseDef<PoolData> {
   const { c: C, size: SIZE } = input;
   const X_SHAPE = [1, C, SIZE, SIZE];
   const ys = yShape(p, input);
   return {
-    id: `pool/${p.name}${smoke ? '-smoke' : ''}`,
+    id: `pool/${p.name}${inputSuffix(input)}${smoke ? '-smoke' : ''}`,
     family: 'pool',
     title: `${p.mode === 'l2' ? 'lpPool2d (p=2)' : p.mode === 'max' ? 'maxPool2d' : 'avgPool2d'} ${p.name}`,
     shape: describe(p, input),
@@ -125,7 +132,7 @@ function poolGradCase(p: PoolSpec, index: number, input = DESIGN_INPUT, smoke = 
   const ys = yShape(p, input);
   const tfPad = p.pad === 0 ? 'valid' : p.pad;
   return {
-    id: `pool-grad/${p.name}${smoke ? '-smoke' : ''}`,
+    id: `pool-grad/${p.name}${inputSuffix(input)}${smoke ? '-smoke' : ''}`,
     family: 'pool-grad',
     title: `${p.mode === 'l2' ? 'lpPool2dGrad' : p.mode === 'max' ? 'maxPool2dGrad' : 'avgPool2dGrad'} ${p.name}`,
     shape: describe(p, input),
@@ -194,8 +201,14 @@ function poolGradCase(p: PoolSpec, index: number, input = DESIGN_INPUT, smoke = 
   };
 }
 
-export const poolCases = POOLS.map((p, i) => defineCase(poolCase(p, i)));
-export const poolGradCases = POOLS.map((p, i) => defineCase(poolGradCase(p, i)));
+export const poolCases = [
+  ...POOLS.map((p, i) => defineCase(poolCase(p, i))),
+  ...POOLS.map((p, i) => defineCase(poolCase(p, 20 + i, DEEP_INPUT))),
+];
+export const poolGradCases = [
+  ...POOLS.map((p, i) => defineCase(poolGradCase(p, i))),
+  ...POOLS.map((p, i) => defineCase(poolGradCase(p, 20 + i, DEEP_INPUT))),
+];
 export const poolSmokeCase = defineCase(poolCase(POOLS[1]!, 8, SMOKE_INPUT, true));
 export const poolGradSmokeCase = defineCase(poolGradCase(POOLS[1]!, 9, SMOKE_INPUT, true));
 export { ORT_NO_GRADIENTS };
