@@ -1,12 +1,30 @@
-// Probe: old (HEAD) vs new pool kernels vs the WGSL copy kernel, one process (Node, Dawn/SwiftShader).
-// node /tmp/pool-probe.mjs [--cases max2s2,...] [--shapes 64x112,256x56] [--runs 5] [--which old,new]
+// Exploration only (not the bench suite): the pool ops of a git revision ("old", --base, default
+// HEAD) vs the working tree ("new") vs the WGSL copy kernel, interleaved in one process (Node,
+// Dawn; on SwiftShader timings move ±30% between processes). Best round of --runs, each round
+// --reps dispatches per flush; --cpu ranks by process CPU time (steadier on a loaded machine).
+// node bench/pool-probe.mjs [--cases max2s2,max3s2p1,avg2s2,l2_2s2] [--dirs fwd,grad] [--shapes 64x112,256x56]
+//   [--which old,new] [--base REV] [--runs 5] [--reps 4] [--cpu] [--check] [--tune '{"gradWG":64};{"gradWG":256}']
 import { build } from 'esbuild';
-import { pathToFileURL } from 'node:url';
-const root = '/work/main';
-const out = '/work/main/dist-test/pool-probe.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const out = path.join(root, 'dist-test', 'pool-probe.mjs');
+const base = (() => { const i = process.argv.indexOf('--base'); return i >= 0 ? process.argv[i + 1] : 'HEAD'; })();
+const oldDir = path.join(root, 'dist-test', 'pool-probe-old');
+mkdirSync(path.join(oldDir, 'ops'), { recursive: true });
+mkdirSync(path.join(oldDir, 'shaders'), { recursive: true });
+const show = (file) => execFileSync('git', ['show', `${base}:${file}`], { cwd: root, encoding: 'utf8' });
+// The old pool.ts imports the working tree's modules, except its own shaders.
+writeFileSync(path.join(oldDir, 'ops', 'pool.ts'), show('src/ops/pool.ts')
+  .replace(/from '\.\.\/([a-z_/]+)\.js'/g, (_, m) => `from '${root}/src/${m}.ts'`)
+  .replace(/from '\.\/([a-z_]+)\.js'/g, (_, m) => `from '${root}/src/ops/${m}.ts'`)
+  .replace(/'\.\.\/\.\.\/shaders\//g, "'../shaders/"));
+for (const f of ['pool2d.wgsl', 'pool2d_grad.wgsl']) writeFileSync(path.join(oldDir, 'shaders', f), show(`shaders/${f}`));
 await build({
   stdin: {
-    contents: `export { createEngine } from './src/engine.ts'; export * as nu from './src/ops/pool.ts'; export * as old from '/tmp/oldpool/ops/pool.ts'; export { Kernel } from './src/runtime/kernels.ts'; export * as ref from './test/reference.ts'; export { default as copySource } from './bench/shaders/copy_bandwidth.wgsl';`,
+    contents: `export { createEngine } from './src/engine.ts'; export * as nu from './src/ops/pool.ts'; export * as old from '${oldDir}/ops/pool.ts'; export { Kernel } from './src/runtime/kernels.ts'; export * as ref from './test/reference.ts'; export { default as copySource } from './bench/shaders/copy_bandwidth.wgsl';`,
     resolveDir: root, loader: 'ts',
   },
   bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: out, loader: { '.wgsl': 'text' }, logLevel: 'warning',

@@ -439,12 +439,21 @@ fn lpCell(u: u32, o: u32) {
   let c = cellAt(u, o);
   let g = dyv[c.at];
   let ys = yvec[c.at];
+  let x00 = xv[c.top];
+  let x01 = xv[c.top + 1u];
+  let x10 = xv[c.top + c.rowVecs];
+  let x11 = xv[c.top + c.rowVecs + 1u];
+  if (P_CASE == 2u) {
+    // dx = x · dy / y: one division per window, not per pixel (0 for an all-zero window).
+    let f = select(g / ys, vec4<f32>(0.0), ys == vec4<f32>(0.0));
+    storeCell(c, x00 * f.xxyy, x01 * f.zzww, x10 * f.xxyy, x11 * f.zzww);
+    return;
+  }
   let gl = lowHalf(g);
   let gh = highHalf(g);
   let yl = lowHalf(ys);
   let yh = highHalf(ys);
-  storeCell(c, gl * lpPartialLanes(xv[c.top], yl), gh * lpPartialLanes(xv[c.top + 1u], yh),
-            gl * lpPartialLanes(xv[c.top + c.rowVecs], yl), gh * lpPartialLanes(xv[c.top + c.rowVecs + 1u], yh));
+  storeCell(c, gl * lpPartialLanes(x00, yl), gh * lpPartialLanes(x01, yh), gl * lpPartialLanes(x10, yl), gh * lpPartialLanes(x11, yh));
 }
 
 @compute @workgroup_size(WG)

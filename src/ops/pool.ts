@@ -82,7 +82,11 @@ function forwardUniforms(w: PoolWindows, outputsPerBlock = BLOCK) {
   };
 }
 
-/** Output vec4s per invocation of the fixed-window kernels (OV in pool2d.wgsl). */
+/**
+ * Sizes of the fixed-window and router kernels, measured on SwiftShader (bench/pool-probe.mjs
+ * varies them): output vec4s per invocation (OV) and workgroup sizes. 256-wide workgroups pay:
+ * SwiftShader spends microseconds per workgroup.
+ */
 export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256, gradVecs: 1, gradWG: 256, routeWG: 256 };
 
 /**
@@ -108,7 +112,32 @@ export function usesFixedKernel(w: PoolWindows, mode: number): boolean {
 }
 
 /**
- * Records one forward dispatch: the vec4 kernel for a common window pattern on rows of a multiple
+ * Records a fixed-window kernel's dispatch when the rows fit it (true), else only compiles it for
+ * a later width (false).
+ */
+function dispatchFixed(x: Tensor, w: PoolWindows, outputs: { y: Tensor; indices?: Tensor }, fixed: 'k2s2' | 'max3s2p1',
+  modeOverrides: Record<string, number>): boolean {
+  const { y, indices } = outputs;
+  const kernel = fixed === 'k2s2' ? (indices ? maxWithIndices2x2Kernel : pool2x2Kernel) : (indices ? maxWithIndices3x3s2p1Kernel : max3x3s2p1Kernel);
+  const OV = fixed === 'k2s2' ? poolTuning.vecs2x2 : poolTuning.vecs3x3;
+  const overrides = { ...modeOverrides, WG: poolTuning.fixedWG, OV };
+  if (!fixedShape(w)) {
+    void x.engine.precompile(kernel, overrides).catch(() => undefined);
+    return false;
+  }
+  const uniforms = forwardUniforms(w, 4 * OV);
+  // max3s2p1: an invocation makes two output rows.
+  if (fixed === 'max3s2p1') uniforms.blocks = w.planes * Math.ceil(w.outH / 2) * uniforms.blocksPerRow;
+  // max3s2p1 reads the lane left of its vec4s as a scalar.
+  const bindings: Record<string, Tensor> = fixed === 'k2s2' ? { xv: x, yv: y } : { x, xv: x, yv: y };
+  if (indices) bindings.indicesv = indices;
+  x.engine.run(kernel, bindings, uniforms, Math.ceil(uniforms.blocks / poolTuning.fixedWG), overrides);
+  return true;
+}
+
+/**
+ * Records one forward dispatch: a fixed-window kernel (2x2 stride 2, max 3x3 stride 2 pad 1) on
+ * rows it takes; else the vec4 kernel for a common window pattern on rows of a multiple
  * of 4 elements (aligned vec4 loads), else the gathering one. A pattern's first use compiles both,
  * so a later image width never compiles a pipeline.
  */
@@ -119,28 +148,13 @@ function dispatchForward(x: Tensor, w: PoolWindows, outputs: { y: Tensor; indice
   const withIndices = outputs.indices !== undefined;
   const modeOverrides: Record<string, number> = withIndices ? { WG } : mode === POOL_MODE.lp ? { MODE: mode, WG, P_CASE: pCase(w.p) } : { MODE: mode, WG };
   const fixed = fixedPattern(w, mode);
-  if (fixed !== null) {
-    const kernel = fixed === 'k2s2' ? (withIndices ? maxWithIndices2x2Kernel : pool2x2Kernel) : (withIndices ? maxWithIndices3x3s2p1Kernel : max3x3s2p1Kernel);
-    const { fixedWG } = poolTuning;
-    const OV = fixed === 'k2s2' ? poolTuning.vecs2x2 : poolTuning.vecs3x3;
-    const overrides = { ...modeOverrides, WG: fixedWG, OV };
-    if (!fixedShape(w)) {
-      void engine.precompile(kernel, overrides).catch(() => undefined);
-    } else {
-      const fixedUniforms = forwardUniforms(w, 4 * OV);
-      // max3s2p1: an invocation makes two output rows.
-      if (fixed === 'max3s2p1') fixedUniforms.blocks = w.planes * Math.ceil(w.outH / 2) * fixedUniforms.blocksPerRow;
-      const { y, indices } = outputs;
-      const bindings: Record<string, Tensor> = fixed === 'k2s2' ? { xv: x, yv: y } : { x, xv: x, yv: y };
-      if (indices) bindings.indicesv = indices;
-      engine.run(kernel, bindings, fixedUniforms, Math.ceil(fixedUniforms.blocks / fixedWG), overrides);
-      // The general kernels for the same pattern at a width the fixed ones do not take.
-      if (!vec4Pattern(w)) return;
-      for (const k of withIndices ? [maxWithIndicesKernel, maxWithIndicesVec4Kernel] : [poolKernel, poolVec4Kernel]) {
-        void engine.precompile(k, k === poolKernel || k === maxWithIndicesKernel ? modeOverrides : { ...modeOverrides, KW: w.kW, SW: w.strideW, DW: w.dilationW, PADL: w.padLeft }).catch(() => undefined);
-      }
-      return;
+  if (fixed !== null && dispatchFixed(x, w, outputs, fixed, modeOverrides)) {
+    // The general kernels too, for a later width the fixed ones do not take.
+    for (const k of outputs.indices ? [maxWithIndicesKernel, maxWithIndicesVec4Kernel] : [poolKernel, poolVec4Kernel]) {
+      const vec4 = k === poolVec4Kernel || k === maxWithIndicesVec4Kernel;
+      void engine.precompile(k, vec4 ? { ...modeOverrides, KW: w.kW, SW: w.strideW, DW: w.dilationW, PADL: w.padLeft } : modeOverrides).catch(() => undefined);
     }
+    return;
   }
   const gathered = { kernel: withIndices ? maxWithIndicesKernel : poolKernel, overrides: modeOverrides };
   if (!vec4Pattern(w)) {
