@@ -15,6 +15,7 @@ struct Params {
   padTop: i32, padLeft: i32, padBottom: i32, padRight: i32,
   countIncludePad: u32, divisorOverride: f32, p: f32, planes: u32,
   strips: u32,  // strips of 16 input columns per row (the max router's tables)
+  failed: i32,  // the verdict a failed 2x2 check writes: 1 when the 3x3 check runs too, else 2
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -217,10 +218,12 @@ fn lp_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 // ---- max: the gradient router, without the forward's geometry ------------------------------
-// When dy and dx have 2x2 stride 2 shapes, max_check_2x2 first tests whether every index lies in
-// its output's 2x2 window (what a 2x2 stride 2 max pool makes: verdict 0). max_grad_2x2 then
-// routes dy with one compare per dx lane and the router's passes return at once; any other index
-// tensor (verdict 1) goes through the router and max_grad_2x2 returns at once.
+// The verdict picks one route on the GPU: 0 max_grad_2x2, 1 max_grad_3x3s2p1, 2 the router.
+// When dy and dx have 2x2 stride 2 shapes, max_check_2x2 tests whether every index lies in its
+// output's 2x2 window (what a 2x2 stride 2 max pool makes); max_check_3x3s2p1 likewise for 3x3
+// stride 2 pad 1 windows (a 2x2 window lies inside that one, so 2x2 failing first is consistent).
+// The fixed gathers compare each dx lane with the few indices whose window can hold it; the
+// routes not taken return at once.
 // maxPool2dGrad gets only (dy, indices, inputShape), so the windows are read off the indices:
 // 1. max_bounds: per output row (col), the lowest and highest input row (col) its indices hit;
 // 2. max_ranges: per input row and per strip of 16 input columns, the first and last output
@@ -246,7 +249,7 @@ const MAX_BOUNDS_PLANES: i32 = 16;
 @compute @workgroup_size(WG)
 fn max_bounds(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  if (verdictIn[0] == 0) { return; }  // max_grad_2x2 routed everything
+  if (verdictIn[0] != 2) { return; }  // a fixed gather routed everything
   let group = i32(wid.x + wid.y * nwg.x);
   let run = group / params.outH;
   let oh = group - run * params.outH;
@@ -285,7 +288,7 @@ fn max_bounds(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 @compute @workgroup_size(WG)
 fn max_ranges(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
               @builtin(local_invocation_index) lid: u32) {
-  if (verdictIn[0] == 0) { return; }
+  if (verdictIn[0] != 2) { return; }
   let t = i32(blockIndex(wid, nwg, lid));
   let strips = i32(params.strips);
   if (t >= params.inH + strips) { return; }
@@ -357,7 +360,7 @@ fn routedStrip(u: u32, r: i32) -> Strip {
 fn max_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   let u = blockIndex(wid, nwg, lid);
-  if (u >= params.blocks || verdictIn[0] == 0) { return; }
+  if (u >= params.blocks || verdictIn[0] != 2) { return; }
   for (var r = 0; r < ROUTE_ROWS; r++) {
     let s = routedStrip(u, r);
     if (s.ih < params.inH) { storeScalars(s, maxGrad(s, s.iw0 / STRIP)); }
@@ -368,7 +371,7 @@ fn max_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 fn max_grad_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
   let u = blockIndex(wid, nwg, lid);
-  if (u >= params.blocks || verdictIn[0] == 0) { return; }
+  if (u >= params.blocks || verdictIn[0] != 2) { return; }
   for (var r = 0; r < ROUTE_ROWS; r++) {
     let s = routedStrip(u, r);
     if (s.ih < params.inH) { storeVec4s(s, maxGrad(s, s.iw0 / STRIP)); }
@@ -480,7 +483,7 @@ fn max_check_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let oh = i32(row - (row / u32(params.outH)) * u32(params.outH));
   let d = indicesv[u] - (vec4<i32>(2 * oh * params.inW + 8 * i32(m)) + vec4<i32>(0, 2, 4, 6));
   let inside = (d == vec4<i32>(0)) | (d == vec4<i32>(1)) | (d == vec4<i32>(params.inW)) | (d == vec4<i32>(params.inW + 1));
-  if (!all(inside)) { atomicMax(&verdict[0], 1); }
+  if (!all(inside)) { atomicMax(&verdict[0], params.failed); }
 }
 
 fn maxCell(u: u32, o: u32) {
@@ -505,4 +508,93 @@ fn max_grad_2x2(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   let u = blockIndex(wid, nwg, lid);
   if (u >= params.blocks || verdictIn[0] != 0) { return; }
   maxCell(u, 0u); maxCell(u, 1u); maxCell(u, 2u); maxCell(u, 3u);
+}
+
+// ---- max 3x3 stride 2 pad 1: dx rows 2m and 2m + 1 lie only in the windows of dy rows m, m + 1 --
+// For dx rows of a multiple of 8 elements and dy rows half as long: dx column 2n lies in window n
+// only, 2n + 1 in windows n and n + 1, so an invocation's 2 x 8 dx block (4 vec4 stores) reads a
+// dy and an indices vec4 plus one scalar from each of its two dy rows.
+
+/** One indices vec4 per invocation: verdict 2 when an index is not an in-range pixel of its 3x3 stride 2 pad 1 window. */
+@compute @workgroup_size(WG)
+fn max_check_3x3s2p1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks) { return; }
+  let outVecs = u32(params.outW) / 4u;
+  let row = u / outVecs;  // plane * outH + oh
+  let oh = i32(row - (row / u32(params.outH)) * u32(params.outH));
+  let ow = vec4<i32>(4 * i32(u - row * outVecs)) + vec4<i32>(0, 1, 2, 3);
+  let w = vec4<i32>(params.inW);
+  // Offset from the window's centre (2oh, 2ow); u32 compares so wrapped extremes never pass.
+  let e = indicesv[u] - (vec4<i32>(2 * oh * params.inW) + 2 * ow);
+  let near = vec4<u32>(2u);
+  let up = bitcast<vec4<u32>>(e + w + vec4<i32>(1)) <= near;
+  let mid = bitcast<vec4<u32>>(e + vec4<i32>(1)) <= near;
+  let down = bitcast<vec4<u32>>(e - w + vec4<i32>(1)) <= near;
+  let column = 2 * ow + e - select(select(vec4<i32>(0), w, down), -w, up);
+  let hasUp = oh >= 1;
+  let hasMid = 2 * oh < params.inH;
+  let hasDown = 2 * oh + 1 < params.inH;
+  let rowInside = (up & vec4<bool>(hasUp)) | (mid & vec4<bool>(hasMid)) | (down & vec4<bool>(hasDown));
+  let inside = rowInside & (column >= vec4<i32>(0)) & (column < w);
+  if (!all(inside)) { atomicMax(&verdict[0], 2); }
+}
+
+/** One dy row's adds to 8 dx lanes at flat positions own, own + 4: its vec4 (g, at) and the scalar after it. */
+struct Pair { a: vec4<f32>, b: vec4<f32> }
+
+fn rowHits(acc: Pair, own: vec4<i32>, g: vec4<f32>, at: vec4<i32>, gNext: f32, atNext: i32) -> Pair {
+  // Lane 2n takes window n, lane 2n + 1 windows n and n + 1; the extra compare of an even lane
+  // with window n + 1 never matches a checked index (that window does not hold it).
+  let zero = vec4<f32>(0.0);
+  let ownB = own + vec4<i32>(4);
+  let a = acc.a + select(zero, g.xxyy, at.xxyy == own) + select(zero, g.yyzz, at.yyzz == own);
+  let b = acc.b + select(zero, g.zzww, at.zzww == ownB)
+    + select(zero, vec4<f32>(g.ww, gNext, gNext), vec4<i32>(at.ww, atNext, atNext) == ownB);
+  return Pair(a, b);
+}
+
+fn maxCell3(u: u32, o: u32) {
+  let row = u / params.blocksPerRow;  // plane * ceil(inH / 2) + m
+  let j = i32((u - row * params.blocksPerRow) * OV + o);
+  if (o >= OV || j >= params.inW / 8) { return; }
+  let pairs = u32(params.inH + 1) / 2u;
+  let plane = i32(row / pairs);
+  let m = i32(row) - plane * i32(pairs);
+  let outVecs = params.outW / 4;
+  let rowVecs = params.inW / 4;
+  let lastColumn = j + 1 == outVecs;  // no window 4j + 4
+  // dy row m (every checked shape has m < outH), then m + 1 when it exists.
+  let at0 = (plane * params.outH + m) * outVecs + j;
+  let g0 = dyv[at0];
+  let i0 = indicesv[at0];
+  let g0n = select(dy[4 * at0 + 4], 0.0, lastColumn);
+  let i0n = select(indices[4 * at0 + 4], -1, lastColumn);
+  let hasNext = m + 1 < params.outH;
+  let at1 = select(at0, at0 + outVecs, hasNext);
+  let g1 = select(vec4<f32>(0.0), dyv[at1], hasNext);
+  let i1 = select(vec4<i32>(-1), indicesv[at1], hasNext);
+  let g1n = select(dy[4 * at1 + 4], 0.0, lastColumn || !hasNext);
+  let i1n = select(indices[4 * at1 + 4], -1, lastColumn || !hasNext);
+  let own = vec4<i32>(2 * m * params.inW + 8 * j) + vec4<i32>(0, 1, 2, 3);
+  let none = Pair(vec4<f32>(0.0), vec4<f32>(0.0));
+  let top = rowHits(none, own, g0, i0, g0n, i0n);
+  let ownBelow = own + vec4<i32>(params.inW);
+  let bottom = rowHits(rowHits(none, ownBelow, g0, i0, g0n, i0n), ownBelow, g1, i1, g1n, i1n);
+  let at = u32((plane * params.inH + 2 * m) * rowVecs + 2 * j);
+  dxv[at] = top.a;
+  dxv[at + 1u] = top.b;
+  if (2 * m + 1 < params.inH) {
+    dxv[at + u32(rowVecs)] = bottom.a;
+    dxv[at + u32(rowVecs) + 1u] = bottom.b;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn max_grad_3x3s2p1(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let u = blockIndex(wid, nwg, lid);
+  if (u >= params.blocks || verdictIn[0] != 1) { return; }
+  maxCell3(u, 0u); maxCell3(u, 1u); maxCell3(u, 2u); maxCell3(u, 3u);
 }

@@ -36,6 +36,8 @@ const maxGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad');
 const maxGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_vec4');
 const maxCheck2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_check_2x2');
 const maxGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_2x2');
+const maxCheck3x3s2p1Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_check_3x3s2p1');
+const maxGrad3x3s2p1Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_3x3s2p1');
 const avgGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad_2x2');
 const lpGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad_2x2');
 
@@ -87,7 +89,7 @@ function forwardUniforms(w: PoolWindows, outputsPerBlock = BLOCK) {
  * varies them): output vec4s per invocation (OV) and workgroup sizes. 256-wide workgroups pay:
  * SwiftShader spends microseconds per workgroup.
  */
-export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256, gradVecs: 1, gradWG: 256, routeWG: 256 };
+export const poolTuning = { vecs2x2: 1, vecs3x3: 2, fixedWG: 256, gradVecs: 1, grad3Vecs: 1, gradWG: 256, routeWG: 256 };
 
 /**
  * The fixed-window kernels' pattern: 'k2s2' (2x2 stride 2, no padding, every window inside the
@@ -182,6 +184,7 @@ function gradUniforms(w: PoolWindows) {
     kH: w.kH, kW: w.kW, strideH: w.strideH, strideW: w.strideW,
     padTop: w.padTop, padLeft: w.padLeft, padBottom: w.padBottom, padRight: w.padRight,
     countIncludePad: w.countIncludePad ? 1 : 0, divisorOverride: w.divisorOverride, p: w.p, planes: w.planes, strips: blocksPerRow,
+    failed: 2,
   };
 }
 
@@ -232,10 +235,11 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
 }
 
 /**
- * Whether maxPool2dWithIndices made an indices tensor with 2x2 stride 2 windows: a hint only, so
- * maxPool2dGrad skips the 2x2 check for indices of other windows (the check decides correctness).
+ * The fixed window pattern maxPool2dWithIndices made an indices tensor with (null: another
+ * window): a hint only, so maxPool2dGrad skips the checks that cannot pass (the checks on the GPU
+ * decide correctness). Indices from elsewhere have none and get every check their shape allows.
  */
-const indicesFrom2x2 = new WeakMap<Tensor, boolean>();
+const indicesPattern = new WeakMap<Tensor, 'k2s2' | 'max3s2p1' | null>();
 
 /** Max pool plus the argmax of each window: int32 `h * W + w` in its (n, c) plane, first maximum on ties. */
 export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { output: Tensor; indices: Tensor } {
@@ -246,7 +250,7 @@ export function maxPool2dWithIndices(x: Tensor, opts: MaxPool2dOptions): { outpu
   const indices = x.engine.empty(g.outputShape, 'int32', op);
   const w = windows2d(g);
   dispatchForward(x, w, { y: output, indices }, POOL_MODE.max);
-  indicesFrom2x2.set(indices, fixedPattern(w, POOL_MODE.max) === 'k2s2');
+  indicesPattern.set(indices, fixedPattern(w, POOL_MODE.max));
   return { output, indices };
 }
 
@@ -283,18 +287,25 @@ export function maxPool2dGrad(dy: Tensor, indices: Tensor, inputShape: readonly 
     kH: 1, kW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
     padTop: 0, padLeft: 0, padBottom: 0, padRight: 0, countIncludePad: true, divisorOverride: 0, p: 2,
   };
-  const uniforms = gradUniforms(w);
   const dx = engine.empty(g.inputShape, 'float32', op);
-  // 2x2 stride 2 shapes: the verdict is 0 when every index lies in its output's 2x2 window.
+  const hint = indicesPattern.get(indices);
+  // Shapes a fixed gather takes, when the hint does not rule its windows out; the verdict (0: 2x2,
+  // 1: 3x3 stride 2 pad 1, 2: the router) starts at the first route tried and each failed check raises it.
   const shaped2x2 = w.outW % 4 === 0 && w.inW === 2 * w.outW && (w.inH === 2 * w.outH || w.inH === 2 * w.outH + 1)
-    && (indicesFrom2x2.get(indices) ?? true);
+    && (hint === undefined || hint === 'k2s2');
+  const shaped3x3 = w.inW % 8 === 0 && w.inW === 2 * w.outW && (w.outH === Math.ceil(w.inH / 2) || w.outH === Math.floor(w.inH / 2) + 1)
+    && (hint === undefined || hint === 'max3s2p1');
+  const uniforms = { ...gradUniforms(w), failed: shaped3x3 ? 1 : 2 };
   const verdict = engine.empty([1], 'int32', op);
-  engine.fill(verdict, shaped2x2 ? 0 : 1);
+  engine.fill(verdict, shaped2x2 ? 0 : shaped3x3 ? 1 : 2);
   const fixedWG = poolTuning.gradWG;
   const fixedOverrides = { WG: fixedWG, OV: poolTuning.gradVecs };
+  const checks = w.planes * w.outH * (w.outW / 4);
   if (shaped2x2) {
-    const checks = w.planes * w.outH * (w.outW / 4);
     engine.run(maxCheck2x2Kernel, { indicesv: indices, verdict }, { ...uniforms, blocks: checks }, Math.ceil(checks / fixedWG), { WG: fixedWG });
+  }
+  if (shaped3x3) {
+    engine.run(maxCheck3x3s2p1Kernel, { indicesv: indices, verdict }, { ...uniforms, blocks: checks }, Math.ceil(checks / fixedWG), { WG: fixedWG });
   }
   const lows = engine.empty([g.outH + g.outW], 'int32', op);
   const highs = engine.empty([g.outH + g.outW], 'int32', op);
@@ -313,7 +324,17 @@ export function maxPool2dGrad(dy: Tensor, indices: Tensor, inputShape: readonly 
     void engine.precompile(maxCheck2x2Kernel, { WG: fixedWG }).catch(() => undefined);
     void engine.precompile(maxGrad2x2Kernel, fixedOverrides).catch(() => undefined);
   }
-  // The router's gather: ROUTE_ROWS (4) strips of 16 pixels per invocation, idle on verdict 0.
+  if (shaped3x3) {
+    // Two dx rows by 8 columns per cell, OV cells per invocation.
+    const blocksPerRow = Math.ceil(w.inW / 8 / poolTuning.grad3Vecs);
+    const cells = { ...uniforms, blocks: w.planes * Math.ceil(w.inH / 2) * blocksPerRow, blocksPerRow };
+    const overrides3 = { WG: fixedWG, OV: poolTuning.grad3Vecs };
+    engine.run(maxGrad3x3s2p1Kernel, { dy, dyv: dy, indices, indicesv: indices, verdictIn: verdict, dxv: dx }, cells, Math.ceil(cells.blocks / fixedWG), overrides3);
+  } else {
+    void engine.precompile(maxCheck3x3s2p1Kernel, { WG: fixedWG }).catch(() => undefined);
+    void engine.precompile(maxGrad3x3s2p1Kernel, { WG: fixedWG, OV: poolTuning.grad3Vecs }).catch(() => undefined);
+  }
+  // The router's gather: ROUTE_ROWS (4) strips of 16 pixels per invocation, idle unless verdict 2.
   const routes = { ...uniforms, blocks: w.planes * Math.ceil(w.inH / 4) * uniforms.strips };
   const routeWG = poolTuning.routeWG;
   const [used, other] = w.inW % 4 === 0 ? [maxGradVec4Kernel, maxGradKernel] : [maxGradKernel, maxGradVec4Kernel];
