@@ -112,6 +112,29 @@ function opTable(cases: CaseResult[], notes: Notes): string {
   return [head, sep, ...rows, '', `${unit} counts ${rules.join('; ')}.`].join('\n');
 }
 
+/**
+ * Each gradient's time per FLOP over its layer's forward's, both from this run (a conv-grad case
+ * `conv-grad/<which>-<layer>` pairs with `conv/<layer>`); fullconv's GPU-kept medians.
+ */
+function gradRatioTable(all: CaseResult[]): string | null {
+  const perFlop = (c: CaseResult | undefined): number | undefined => {
+    const t = c?.impls?.fullconv;
+    return t?.status === 'ok' && t.timing && c!.work ? t.timing.gpuMs / c!.work.amount : undefined;
+  };
+  const rows: string[] = [];
+  for (const c of all.filter((x) => x.family === 'conv-grad')) {
+    const m = /^conv-grad\/(input|weight)-(.+)$/.exec(c.id);
+    if (!m) continue;
+    const fwd = all.find((x) => x.id === `conv/${m[2]}`);
+    const [g, f] = [perFlop(c), perFlop(fwd)];
+    if (g === undefined || f === undefined) continue;
+    const r = g / f;
+    rows.push(`| ${c.title} | ${ms(fwd!.impls!.fullconv!.timing!.gpuMs)} | ${ms(c.impls!.fullconv!.timing!.gpuMs)} | ${r.toFixed(2)}×${r > 1.5 ? ' ⚠' : ''} |`);
+  }
+  if (rows.length === 0) return null;
+  return ['Gradient ÷ forward, fullconv time per FLOP (same run; ⚠ over 1.5×):', '', '| case | forward ms | gradient ms | time per FLOP ÷ forward\'s |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 function customTable(cases: CaseResult[], notes: Notes): string {
   const out: string[] = [];
   for (const r of cases) {
@@ -177,6 +200,8 @@ export function toMarkdown(res: BenchResults): string {
     const cases = res.cases.filter((c) => c.family === f);
     lines.push(`## ${FAMILY_TITLE[f]}`, '');
     lines.push(cases[0]!.impls ? opTable(cases, notes) : customTable(cases, notes), '');
+    const ratios = f === 'conv-grad' ? gradRatioTable(res.cases) : null;
+    if (ratios) lines.push(ratios, '');
   }
   if (notes.size > 0) lines.push('## Notes', '', notes.render(), '');
   return lines.join('\n');
