@@ -5,7 +5,9 @@ import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeomet
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
-import { runGradWeight, type GradWeightRoute } from './conv_weight_gemm.js';
+import { isDepthwise3x3GradWeight, runDepthwise3x3GradWeight } from './conv_grad_depthwise.js';
+import { runGradWeight, type GradWeightGeometry, type GradWeightRoute } from './conv_weight_gemm.js';
+import { FullconvError } from '../errors.js';
 import { checkTensor } from './util.js';
 import gradBiasSource from '../../shaders/conv2d_grad_bias.wgsl';
 
@@ -43,20 +45,27 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: readonly nu
   return conv2dGradWeightWith('auto', dy, x, weightShape, convOpts);
 }
 
+/** conv2dGradWeight's kernels: the shared ones of conv_weight_gemm.ts, and depthwise 3x3's own. */
+export type Conv2dGradWeightRoute = GradWeightRoute | 'depthwise3x3';
+
 /** @internal conv2dGradWeight on a forced kernel (tests; the route must apply to the shapes). */
 export function conv2dGradWeightWith(
-  route: GradWeightRoute, dy: Tensor, x: Tensor, weightShape: readonly number[], convOpts?: Conv2dOptions,
+  route: Conv2dGradWeightRoute, dy: Tensor, x: Tensor, weightShape: readonly number[], convOpts?: Conv2dOptions,
 ): Tensor {
   const op = 'conv2dGradWeight';
   checkTensor(op, 'dy', dy);
   checkTensor(op, 'x', x, dy.engine);
   const g = conv2dGradWeightGeometry(dy.shape, x.shape, weightShape, convOpts);
-  const dw = dy.engine.empty([g.Cout, g.cinPerGroup, g.kH, g.kW], 'float32', op);
-  runGradWeight(dy.engine, {
+  const gw: GradWeightGeometry = {
     N: g.N, aC: g.Cout, aH: g.outH, aW: g.outW, bC: g.Cin, bH: g.H, bW: g.W,
     groups: g.groups, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW,
     dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
-  }, dy, x, dw, route);
+  };
+  const depthwise = isDepthwise3x3GradWeight(gw);
+  if (route === 'depthwise3x3' && !depthwise) throw new FullconvError(`grad-weight route '${route}' needs a depthwise 3x3 stride-1 undilated conv`);
+  const dw = dy.engine.empty([g.Cout, g.cinPerGroup, g.kH, g.kW], 'float32', op);
+  if (route === 'depthwise3x3' || (route === 'auto' && depthwise)) runDepthwise3x3GradWeight(dy.engine, gw, dy, x, dw);
+  else runGradWeight(dy.engine, gw, dy, x, dw, route);
   return dw;
 }
 

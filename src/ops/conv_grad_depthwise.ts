@@ -1,0 +1,46 @@
+// Weight gradient of depthwise 3x3 stride-1 convs (MobileNet's L6): per channel only 9 sums over
+// H x W, which the general GEMM (one channel per tile, padded copies of both operands) runs at a
+// fraction of the forward's speed. shaders/conv2d_grad_weight_depthwise3x3.wgsl: 8 x 8 blocks of
+// dy per invocation write 9 partial sums each, then one pass adds each channel's parts.
+import type { Engine } from '../engine.js';
+import { Kernel } from '../runtime/kernels.js';
+import type { Tensor } from '../tensor.js';
+import type { GradWeightGeometry } from './conv_weight_gemm.js';
+import source from '../../shaders/conv2d_grad_weight_depthwise3x3.wgsl';
+
+const partsKernel = new Kernel('conv2d_grad_weight_depthwise3x3.wgsl', source, 'main');
+const sumKernel = new Kernel('conv2d_grad_weight_depthwise3x3.wgsl', source, 'sum_parts');
+const WG = 64;
+/** dy rows and columns per invocation (ROWS and the 8 lanes of two vec4 in the shader). */
+const BLOCK = 8;
+/** The partial sums stay within 64 MiB (one storage buffer); larger batches take the GEMM. */
+const MAX_PARTIAL_ELEMENTS = 16 * 1024 * 1024;
+
+function partsPerChannel(g: GradWeightGeometry): number {
+  return g.N * Math.ceil(g.aH / BLOCK) * Math.ceil(g.aW / BLOCK);
+}
+
+/**
+ * One input channel per group (groups > 1, as conv2d's depthwise kernels), 3x3, stride 1,
+ * undilated, any padding and channel multiplier, partial sums within one buffer.
+ */
+export function isDepthwise3x3GradWeight(g: GradWeightGeometry): boolean {
+  return g.groups > 1 && g.bC === g.groups && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 &&
+    g.dilationH === 1 && g.dilationW === 1 && g.aC * partsPerChannel(g) * 9 <= MAX_PARTIAL_ELEMENTS;
+}
+
+/** Records dw [aC, 1, 3, 3] = Σ a ⊗ patches(b) for a depthwise 3x3 stride-1 conv: a is dy, b is x. */
+export function runDepthwise3x3GradWeight(engine: Engine, g: GradWeightGeometry, a: Tensor, b: Tensor, dw: Tensor): void {
+  const wBlocks = Math.ceil(g.aW / BLOCK);
+  const hBlocks = Math.ceil(g.aH / BLOCK);
+  const parts = partsPerChannel(g);
+  const total = g.aC * parts;
+  const partial = engine.empty([total * 9], 'float32', 'conv2dGradWeight depthwise partial sums');
+  engine.run(partsKernel, { x: b, dy: a, partial }, {
+    H: g.bH, W: g.bW, outH: g.aH, outW: g.aW, padTop: g.padTop, padLeft: g.padLeft,
+    Cin: g.bC, Cout: g.aC, coutPerGroup: g.aC / g.groups, wBlocks, hBlocks, N: g.N, parts, total,
+  }, Math.ceil(total / WG));
+  const count = g.aC * 9;
+  engine.run(sumKernel, { partSums: partial, dw }, { parts, count }, Math.ceil(count / WG));
+  partial.dispose();
+}
