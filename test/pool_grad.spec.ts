@@ -133,6 +133,75 @@ describe('pool grad: gradients vs the float64 reference gradients', () => {
     x.gpu.dispose();
   });
 
+  it('maxPool2dGrad around the 3x3 stride 2 pad 1 gather: GPU (hinted) and plain indices of 3/2/1 and of other windows with the same shapes, widths the gather does not take', async () => {
+    const rng = ref.makeRng(93);
+    const geometries: [number, number, boolean][] = [[3, 1, false], [3, 1, false], [3, 1, true], [2, 0, false], [1, 0, false], [4, 1, false], [5, 2, false]];
+    let taken = 0;
+    const pending = [];
+    for (let i = 0; i < 36; i++) {
+      const [k, pad, ceilMode] = geometries[i % geometries.length]!;
+      const H = 2 + Math.floor(rng() * 15);
+      const W = i % 4 === 3 ? 4 * (1 + Math.floor(rng() * 5)) + 2 * Math.floor(rng() * 2) + 1 : 8 * (1 + Math.floor(rng() * 3));
+      const shape = [1 + Math.floor(rng() * 3), 1 + Math.floor(rng() * 4), H, W];
+      const opts = { kernel: k, stride: 2, padding: pad, ceilMode };
+      const x = randomPair(engine, shape, rng, i % 2 === 0);  // integers: ties pick the first maximum
+      const forward = ref.maxPool2d(x.ref, { kernel: [k, k], stride: [2, 2], pad: [pad, pad, pad, pad], ceilMode });
+      const out = forward.output.shape;
+      if (k === 3 && W % 8 === 0 && W === 2 * out[3]!) taken++;
+      const dy = randomPair(engine, out, rng);
+      const hinted = maxPool2dWithIndices(x.gpu, opts);
+      const plain = engine.tensor(forward.indices.data, out);
+      const what = `maxPool2dGrad [${shape}] from kernel ${k} stride 2 padding ${pad}${ceilMode ? ' ceil' : ''}`;
+      const expected = () => ref.maxPool2dGrad(dy.ref, forward.indices, shape);
+      pending.push({ what: `${what} (GPU indices)`, got: maxPool2dGrad(dy.gpu, hinted.indices, shape), expected, owned: [x.gpu, hinted.output, hinted.indices] });
+      pending.push({ what: `${what} (plain indices)`, got: maxPool2dGrad(dy.gpu, plain, shape), expected, owned: [dy.gpu, plain] });
+    }
+    ok(taken >= 6, `3x3 stride 2 pad 1 gradients the gather takes: ${taken}`);
+    await checkAll(pending);
+  });
+
+  it('maxPool2dGrad on 3x3 stride 2 pad 1 shapes: indices outside their window (one sends all through the router), out of range, repeated', async () => {
+    const rng = ref.makeRng(94);
+    const opts = { kernel: 3, stride: 2, padding: 1 };
+    const refOpts = { kernel: [3, 3] as [number, number], stride: [2, 2] as [number, number], pad: [1, 1, 1, 1] as ref.Pad4 };
+    for (const H of [9, 10]) {
+      const shape = [2, 3, H, 16];
+      const x = randomPair(engine, shape, rng);
+      const good = ref.maxPool2d(x.ref, refOpts).indices;
+      const out = good.shape;
+      const oh = 2;
+      const at = (plane: number, row: number, col: number) => (plane * out[2]! + row) * out[3]! + col;
+      // [what, which output, the index it gets]
+      const bad: [string, number, number][] = [
+        ['an index one column left of its window (an even pixel the next window\'s gather reads)', at(0, oh, 3), 2 * oh * 16 + 4],
+        ['an index in a neighbour window', at(1, oh, 5), 2 * oh * 16 + 14],
+        ['window 0\'s left column wraps to the row above', at(2, oh, 0), 2 * oh * 16 - 1],
+        ['window 0\'s top row wraps to the plane end (row -1)', at(3, 0, 2), -16 + 4],
+        ['the last window\'s row below the input', at(5, out[2]! - 1, 4), 2 * (out[2]! - 1) * 16 + 16 + 8],
+        ['an index two rows down', at(4, oh, 6), (2 * oh + 2) * 16 + 12],
+        ['a negative index', at(1, 0, 0), -1],
+        ['the most negative index', at(1, 1, 1), -0x80000000],
+        ['a repeated pixel', at(2, 3, 7), -2],
+      ];
+      const variants: [string, Int32Array][] = [['3x3 stride 2 pad 1 pool', Int32Array.from(good.data)]];
+      for (const [what, where, value] of bad) {
+        const idx = Int32Array.from(good.data);
+        idx[where] = value === -2 ? idx[where - 1]! : value;
+        variants.push([what, idx]);
+      }
+      const pending = variants.map(([what, idx]) => {
+        const dy = randomPair(engine, out, rng);
+        const indices = engine.tensor(idx, out);
+        return { what: `H ${H}: ${what}`, got: maxPool2dGrad(dy.gpu, indices, shape), expected: () => ref.maxPool2dGrad(dy.ref, { shape: out, data: idx }, shape), owned: [dy.gpu, indices] };
+      });
+      // GPU indices of this pool carry the 3x3 hint: the gather must still see their values.
+      const hinted = maxPool2dWithIndices(x.gpu, opts);
+      const dy = randomPair(engine, out, rng);
+      pending.push({ what: `H ${H}: hinted`, got: maxPool2dGrad(dy.gpu, hinted.indices, shape), expected: () => ref.maxPool2dGrad(dy.ref, good, shape), owned: [dy.gpu, hinted.output, hinted.indices, x.gpu] });
+      await checkAll(pending);
+    }
+  });
+
   it(`channelLpPoolGrad on ${CASES} configurations`, async () => {
     await checkCases(channelCases(CASES, SEED + 5), (c, rng) => {
       const x = randomPair(engine, shapeOf(c), rng);
