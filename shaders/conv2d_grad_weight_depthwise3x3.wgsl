@@ -1,6 +1,6 @@
 // Weight gradient of a depthwise 3x3 stride-1 undilated conv (any padding, channel multiplier >= 1):
 //   dw[co, 0, kh, kw] = sum_{n, oh, ow} dy[n, co, oh, ow] * x[n, co / mult, oh + kh - padTop, ow + kw - padLeft]
-// Each invocation (main) owns 8 rows x 8 columns of one channel's dy, slides a window of 3 x rows
+// Each invocation (main) owns ROWS rows x 8 columns of one channel's dy, slides a window of 3 x rows
 // of 10 columns down them as conv2d_depthwise3x3.wgsl does, and keeps the 9 taps' sums in vec4
 // accumulators (lanes = columns); it writes its 9 partial sums, and `sum_parts` adds each channel's
 // parts. Reads outside x or dy are clamped to a valid address and zeroed with select, so neither
@@ -21,7 +21,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 const WG: u32 = 64u;
-const ROWS: u32 = 8u;   // dy rows per invocation
+override ROWS: u32 = 8u;   // dy rows per invocation
 
 // 10 consecutive x columns of one row: 0-3, 4-7, 8-9.
 struct Row { a: vec4<f32>, b: vec4<f32>, c: vec2<f32> }

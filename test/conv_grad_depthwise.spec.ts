@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { conv2dGradInput, type Engine } from '../src/index.js';
 import { conv2dGradWeightWith, type Conv2dGradWeightRoute } from '../src/ops/conv_grad.js';
-import { isDepthwise3x3GradWeight } from '../src/ops/conv_grad_depthwise.js';
+import { DEPTHWISE_GRAD_ROWS, isDepthwise3x3GradWeight, runDepthwise3x3GradWeight } from '../src/ops/conv_grad_depthwise.js';
 import type { GradWeightGeometry } from '../src/ops/conv_weight_gemm.js';
 import { getEngine } from './setup.js';
 import { equal, throws } from './assert.js';
@@ -93,6 +93,26 @@ describe('conv2d depthwise 3x3 gradients', function () {
       convCase(3, 2, 2, 9, 70, 3, 3, 2, { pad: [2, 0, 0, 2], seed: 3 }),      // wide, short
     ];
     await checkAll([...cases.map((c) => gradWeightCase(engine, c, 'auto')), ...cases.map((c) => gradWeightCase(engine, c, 'gemm'))]);
+  });
+
+  it('grad-weight: every adapter\'s block height (8 rows on a GPU, 32 on SwiftShader) on planes taller than one block', async () => {
+    const cases = [convCase(2, 3, 6, 70, 13, 3, 3, 3, { pad: [1, 0, 2, 1], seed: 7 }), convCase(1, 4, 4, 33, 20, 3, 3, 4, { seed: 8 })];
+    const pending: Pending[] = [];
+    for (const rows of new Set(Object.values(DEPTHWISE_GRAD_ROWS))) {
+      for (const c of cases) {
+        const rng = rngFor(c.seed);
+        const dy = randomPair(engine, [c.N, c.Cout, c.outH, c.outW], rng);
+        const x = randomPair(engine, [c.N, c.Cin, c.H, c.W], rng);
+        const weightShape = [c.Cout, 1, 3, 3];
+        const dw = engine.empty(weightShape, 'float32', 'dw');
+        runDepthwise3x3GradWeight(engine, geometry(c), dy.gpu, x.gpu, dw, rows);
+        pending.push({
+          what: `${rows} rows ${describeCase(c)}`, got: dw,
+          expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape, refOpts(c)), owned: [dy.gpu, x.gpu],
+        });
+      }
+    }
+    await checkAll(pending);
   });
 
   it('grad-weight: shapes beside it take the general GEMM and stay correct; forcing the route on them throws', async () => {
