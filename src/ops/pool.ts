@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.js';
 import { checkTensor } from './util.js';
 import forwardSource from '../../shaders/pool2d.wgsl';
 import gradSource from '../../shaders/pool2d_grad.wgsl';
+import gradFixedSource from '../../shaders/pool2d_grad_fixed.wgsl';
 
 export type { AvgPool2dOptions, LpPool2dOptions, MaxPool2dOptions } from '../geometry.js';
 
@@ -34,12 +35,12 @@ const maxBoundsKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_bounds')
 const maxRangesKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_ranges');
 const maxGradKernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad');
 const maxGradVec4Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_vec4');
-const maxCheck2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_check_2x2');
-const maxGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_2x2');
-const maxCheck3x3s2p1Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_check_3x3s2p1');
-const maxGrad3x3s2p1Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'max_grad_3x3s2p1');
-const avgGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'avg_grad_2x2');
-const lpGrad2x2Kernel = new Kernel('pool2d_grad.wgsl', gradSource, 'lp_grad_2x2');
+const maxCheck2x2Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'max_check_2x2');
+const maxGrad2x2Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'max_grad_2x2');
+const maxCheck3x3s2p1Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'max_check_3x3s2p1');
+const maxGrad3x3s2p1Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'max_grad_3x3s2p1');
+const avgGrad2x2Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'avg_grad_2x2');
+const lpGrad2x2Kernel = new Kernel('pool2d_grad_fixed.wgsl', gradFixedSource, 'lp_grad_2x2');
 
 /** What the kernels need of a window: a 2-D pool's geometry, or channel pooling seen as one. */
 export interface PoolWindows {
