@@ -125,7 +125,7 @@ function asForwardConv(g: GatherGeometry): Conv2dGeometry | null {
 }
 
 /** [groups·A, B, kH, kW] -> [groups·B, A, kH, kW] with the kernel flipped (a new tensor). */
-function flipWeights(engine: Engine, w: Tensor, groups: number): Tensor {
+export function flipWeights(engine: Engine, w: Tensor, groups: number): Tensor {
   const [A, B, kH, kW] = w.shape as [number, number, number, number];
   const aPerGroup = A / groups;
   const flipped = engine.empty([groups * B, aPerGroup, kH, kW], 'float32', 'flipped weights');

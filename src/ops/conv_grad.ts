@@ -5,6 +5,7 @@ import { conv2dGradBiasGeometry, conv2dGradInputGeometry, conv2dGradWeightGeomet
 import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
+import { col2imApplies, col2imPreferred, runCol2imGradInput, type Col2imGeometry } from './conv_grad_col2im.js';
 import { isDepthwise3x3GradWeight, runDepthwise3x3GradWeight } from './conv_grad_depthwise.js';
 import { runGradWeight, type GradWeightGeometry, type GradWeightRoute } from './conv_weight_gemm.js';
 import { FullconvError } from '../errors.js';
@@ -22,15 +23,27 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, inputShape: readonly
   return conv2dGradInputWith('auto', dy, weight, inputShape, convOpts);
 }
 
-/** @internal conv2dGradInput on a forced route (tests). */
+/** conv2dGradInput's routes: the gather family's, and a GEMM followed by col2im. */
+export type Conv2dGradInputRoute = GatherRoute | 'col2im';
+
+/** @internal conv2dGradInput on a forced route (tests; 'col2im' must apply to the shapes). */
 export function conv2dGradInputWith(
-  route: GatherRoute, dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions,
+  route: Conv2dGradInputRoute, dy: Tensor, weight: Tensor, inputShape: readonly number[], convOpts?: Conv2dOptions,
 ): Tensor {
   const op = 'conv2dGradInput';
   checkTensor(op, 'dy', dy);
   checkTensor(op, 'weight', weight, dy.engine);
   const g = conv2dGradInputGeometry(dy.shape, weight.shape, inputShape, convOpts);
+  const cg: Col2imGeometry = {
+    N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, outH: g.outH, outW: g.outW, groups: g.groups, kH: g.kH, kW: g.kW,
+    strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
+  };
+  if (route === 'col2im' && !col2imApplies(cg)) throw new FullconvError(`grad-input route '${route}' needs an ungrouped, undilated conv`);
   const dx = dy.engine.empty([g.N, g.Cin, g.H, g.W], 'float32', op);
+  if (route === 'col2im' || (route === 'auto' && col2imPreferred(cg, dy.engine.adapterInfo.kind))) {
+    runCol2imGradInput(dy.engine, cg, dy, weight, dx);
+    return dx;
+  }
   // The transposed conv of dy with the conv's own weights, [Cout, Cin/groups] read as [in, out/groups].
   runGatherOrConv(dy.engine, {
     mode: 'transposed', N: g.N, inC: g.Cout, inH: g.outH, inW: g.outW, outC: g.Cin, outH: g.H, outW: g.W,
