@@ -132,7 +132,8 @@ function gradRatioTable(all: CaseResult[]): string | null {
     rows.push(`| ${c.title} | ${ms(fwd!.impls!.fullconv!.timing!.gpuMs)} | ${ms(c.impls!.fullconv!.timing!.gpuMs)} | ${r.toFixed(2)}×${r > 1.5 ? ' ⚠' : ''} |`);
   }
   if (rows.length === 0) return null;
-  return ['Gradient ÷ forward, fullconv time per FLOP (same run; ⚠ over 1.5×):', '', '| case | forward ms | gradient ms | time per FLOP ÷ forward\'s |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  const caveat = 'The forward cases run minutes before the gradients: under a changing load (SwiftShader shares the CPU) the ratio drifts; `node bench/grad-probe.mjs` times them interleaved in one process.';
+  return [`Gradient ÷ forward, fullconv time per FLOP (same run; ⚠ over 1.5×). ${caveat}`, '', '| case | forward ms | gradient ms | time per FLOP ÷ forward\'s |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 function customTable(cases: CaseResult[], notes: Notes): string {
