@@ -6,6 +6,7 @@ import { Kernel } from '../runtime/kernels.js';
 import type { Tensor } from '../tensor.js';
 import { runGatherOrConv, type GatherRoute } from './conv_gather.js';
 import { col2imApplies, col2imPreferred, runCol2imGradInput, type Col2imGeometry } from './conv_grad_col2im.js';
+import { gradWeightAsConvApplies, runGradWeightAsConv } from './conv_grad_pointwise.js';
 import { isDepthwise3x3GradWeight, runDepthwise3x3GradWeight } from './conv_grad_depthwise.js';
 import { runGradWeight, type GradWeightGeometry, type GradWeightRoute } from './conv_weight_gemm.js';
 import { FullconvError } from '../errors.js';
@@ -59,7 +60,7 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, weightShape: readonly nu
 }
 
 /** conv2dGradWeight's kernels: the shared ones of conv_weight_gemm.ts, and depthwise 3x3's own. */
-export type Conv2dGradWeightRoute = GradWeightRoute | 'depthwise3x3';
+export type Conv2dGradWeightRoute = GradWeightRoute | 'depthwise3x3' | 'as-conv';
 
 /** @internal conv2dGradWeight on a forced kernel (tests; the route must apply to the shapes). */
 export function conv2dGradWeightWith(
@@ -76,8 +77,11 @@ export function conv2dGradWeightWith(
   };
   const depthwise = isDepthwise3x3GradWeight(gw);
   if (route === 'depthwise3x3' && !depthwise) throw new FullconvError(`grad-weight route '${route}' needs a depthwise 3x3 stride-1 undilated conv`);
+  const asConv = gradWeightAsConvApplies(gw);
+  if (route === 'as-conv' && !asConv) throw new FullconvError(`grad-weight route '${route}' needs a 1x1 stride-1 unpadded ungrouped conv on one image`);
   const dw = dy.engine.empty([g.Cout, g.cinPerGroup, g.kH, g.kW], 'float32', op);
-  if (route === 'depthwise3x3' || (route === 'auto' && depthwise)) runDepthwise3x3GradWeight(dy.engine, gw, dy, x, dw);
+  if (route === 'as-conv' || (route === 'auto' && asConv && dy.engine.adapterInfo.kind === 'swiftshader')) runGradWeightAsConv(dy.engine, gw, dy, x, dw);
+  else if (route === 'depthwise3x3' || (route === 'auto' && depthwise)) runDepthwise3x3GradWeight(dy.engine, gw, dy, x, dw);
   else runGradWeight(dy.engine, gw, dy, x, dw, route);
   return dw;
 }
