@@ -1,5 +1,6 @@
-// conv2d gradients (grad-input and grad-weight) on a subset of the layers: fullconv beside
-// TensorFlow.js's Conv2DBackpropInput / Conv2DBackpropFilter kernels. ONNX Runtime has none.
+// conv2d gradients (grad-input and grad-weight) on every layer L1-L8: fullconv beside
+// TensorFlow.js's Conv2DBackpropInput / Conv2DBackpropFilter kernels (depthwise: its
+// DepthwiseConv2dNativeBackprop* kernels). ONNX Runtime has none.
 import type { NamedAttrMap, Tensor4D } from '@tensorflow/tfjs-core';
 import { need } from '../api.js';
 import { hwioToOihw, nchwToNhwc, nhwcToNchw, numel, randomFloats } from '../data.js';
