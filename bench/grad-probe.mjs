@@ -1,6 +1,6 @@
 // Exploration only (not the bench suite): a layer's forward beside its gradients on chosen routes, in one
 // process, interleaved rounds; wall and CPU medians and their ratio to the first variant.
-// Usage: node bench/grad-probe.mjs [--layer JSON] [--variants 'fwd|gi:auto|gw:gemm|gw:auto'] [--rounds 5]
+// Usage: node bench/grad-probe.mjs [--layer JSON] [--variants 'fwd|gi:auto|gw:gemm|gw:auto|c2gemm'] [--rounds 5]
 import { build } from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -8,7 +8,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, 'dist-test', 'gradcov-probe.mjs');
 await build({
   stdin: {
-    contents: `export { createEngine } from './src/engine.ts'; export { conv2dWith } from './src/ops/conv.ts'; export { conv2dGradWeightWith, conv2dGradInputWith } from './src/ops/conv_grad.ts'; export * as ref from './test/reference.ts';`,
+    contents: `export { createEngine } from './src/engine.ts'; export { conv2dWith } from './src/ops/conv.ts'; export { conv2dGradWeightWith, conv2dGradInputWith } from './src/ops/conv_grad.ts'; export { gradWeightTuning } from './src/ops/conv_weight_gemm.ts'; export * as ref from './test/reference.ts';`,
     resolveDir: root, loader: 'ts',
   },
   bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: out, loader: { '.wgsl': 'text' }, logLevel: 'warning',
@@ -25,9 +25,18 @@ const xShape = [1, L.cin, L.h, L.h], wShape = [L.cout, L.cin / L.g, L.k, L.k], y
 const x = engine.tensor(rand(L.cin * L.h * L.h, 1), xShape);
 const w = engine.tensor(rand(wShape.reduce((a, b) => a * b), 2), wShape);
 const dy = engine.tensor(rand(yShape.reduce((a, b) => a * b), 3), yShape);
+const wT = engine.tensor(rand(wShape.reduce((a, b) => a * b), 4), [wShape[1] * L.k * L.k, L.cout, 1, 1]);
 const opts = { stride: L.s, padding: L.p, groups: L.g };
+// A variant may end in a JSON tuning: gw:gemm{"target":1024,"oBlock":8} (conv_weight_gemm's knob), or
+// c2gemm{"kernel":"direct","blockCo":8,"blockW":16} (a plan for the col2im route's GEMM alone).
 const run = (v) => {
-  const [kind, route] = v.split(':');
+  const brace = v.indexOf('{');
+  const tuning = brace >= 0 ? JSON.parse(v.slice(brace)) : {};
+  const [kind, route] = (brace >= 0 ? v.slice(0, brace) : v).split(':');
+  for (const k of Object.keys(lib.gradWeightTuning)) delete lib.gradWeightTuning[k];
+  if (kind === 'gw') Object.assign(lib.gradWeightTuning, tuning);
+  // The col2im route's GEMM alone (cols = W^T · dy as a 1x1 conv), on the plan given as JSON.
+  if (kind === 'c2gemm') return lib.conv2dWith(Object.keys(tuning).length ? tuning : null, dy, wT, null, {});
   if (kind === 'fwd') return lib.conv2dWith(null, x, w, null, opts);
   if (kind === 'gi') return lib.conv2dGradInputWith(route, dy, w, xShape, opts);
   return lib.conv2dGradWeightWith(route, dy, x, wShape, opts);

@@ -51,10 +51,12 @@ export function runCol2imGradInput(engine: Engine, g: Col2imGeometry, dy: Tensor
   };
   runConv2d(engine, dy, wT, null, gemm, undefined, cols);
   wT.dispose();
-  const total = g.N * g.Cin * g.H * g.W;
+  // 4 dx columns of one phase per invocation.
+  const quadsPerPhase = Math.ceil(Math.ceil(g.W / g.strideW) / 4);
+  const total = g.N * g.Cin * g.H * g.strideW * quadsPerPhase;
   engine.run(col2imKernel, { cols, dx }, {
     C: g.Cin, H: g.H, W: g.W, outH: g.outH, outW: g.outW, kH: g.kH, kW: g.kW,
-    strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, total,
+    strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, quadsPerPhase, total,
   }, Math.ceil(total / WG));
   cols.dispose();
 }

@@ -41,6 +41,9 @@ const MIN_REDUCTION_PER_SPLIT = 256;
 /** The partial sums of all splits stay within 64 MiB (one storage buffer, far below any device limit). */
 const MAX_PARTIAL_ELEMENTS = 16 * 1024 * 1024;
 
+/** @internal Probe knob (bench/grad-probe.mjs): overrides the GEMM plan's fill target and channel block. */
+export const gradWeightTuning: { target?: number; oBlock?: number } = {};
+
 export interface GradWeightPlan {
   oBlock: number; oBlocksPerGroup: number; eBlock: number; eBlocks: number; tiles: number; splits: number; rowsPerSplit: number;
 }
@@ -52,7 +55,7 @@ export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swif
   // Up to 16 channels of `a` share each load of b; 8 columns of dw share each load of a. With 1
   // or 2 channels (depthwise) a's loads are few anyway, and 4 columns waste less of a small kernel
   // (a 3x3 has 9: 12 in blocks of 4, 16 in blocks of 8). Few variants: each compiles in 1-5 s on SwiftShader.
-  const oBlock = channelBlock(aPerGroup, 16);
+  const oBlock = gradWeightTuning.oBlock ?? channelBlock(aPerGroup, 16);
   const oBlocksPerGroup = Math.ceil(aPerGroup / oBlock);
   const eBlock = oBlock <= 2 ? 4 : 8;
   const eBlocks = Math.ceil(ePerGroup / eBlock);
@@ -61,7 +64,7 @@ export function gradWeightPlan(g: GradWeightGeometry, adapterKind: 'gpu' | 'swif
   const reduction = rows * g.aW;
   // Enough invocations to fill the device (a CPU's cores want a few thousand: measured on L8, 8
   // workgroups ran ~1.5x slower than 32), and no running sum over more than SPLIT_MIN_REDUCTION.
-  const target = adapterKind === 'gpu' ? 16384 : 2048;
+  const target = gradWeightTuning.target ?? (adapterKind === 'gpu' ? 16384 : 2048);
   const forFill = Math.min(Math.ceil(target / tiles), Math.floor(reduction / MIN_REDUCTION_PER_SPLIT));
   const byMemory = Math.max(1, Math.floor(MAX_PARTIAL_ELEMENTS / (g.aC * ePerGroup)));
   const splits0 = Math.min(Math.max(forFill, Math.ceil(reduction / SPLIT_MIN_REDUCTION), 1), rows, byMemory);
