@@ -5,31 +5,18 @@ import fc from 'fast-check';
 import type { Engine } from '../src/index.js';
 import { conv2dGradWeightWith, type Conv2dGradWeightRoute } from '../src/ops/conv_grad.js';
 import { gradWeightAsConvApplies } from '../src/ops/conv_grad_pointwise.js';
-import type { GradWeightGeometry } from '../src/ops/conv_weight_gemm.js';
 import { getEngine } from './setup.js';
 import { equal, throws } from './assert.js';
 import * as ref from './reference.js';
-import { checkAll, describeCase, randomPair, rngFor, type ConvCase, type Pending } from './conv_grad_cases.js';
+import { checkAll, describeCase, explicitCase, gradWeightGeometry, randomPair, rngFor, type ConvCase, type ExplicitCaseOptions, type Pending } from './conv_grad_cases.js';
 
 const SEED = 8_2026;
 
-function convCase(
-  N: number, Cin: number, Cout: number, H: number, W: number, groups: number,
-  o: { stride?: [number, number]; pad?: [number, number, number, number]; seed?: number } = {},
-): ConvCase {
-  const stride = o.stride ?? [1, 1];
-  const pad = o.pad ?? [0, 0, 0, 0];
-  const outH = Math.floor((H + pad[0] + pad[2] - 1) / stride[0]) + 1;
-  const outW = Math.floor((W + pad[1] + pad[3] - 1) / stride[1]) + 1;
-  return { N, Cin, Cout, H, W, kH: 1, kW: 1, stride, dilation: [1, 1], groups, padding: pad, pad, outH, outW, seed: o.seed ?? N * 1000 + Cin * 10 + H };
-}
-
-function geometry(c: ConvCase): GradWeightGeometry {
-  return {
-    N: c.N, aC: c.Cout, aH: c.outH, aW: c.outW, bC: c.Cin, bH: c.H, bW: c.W, groups: c.groups, kH: 1, kW: 1,
-    strideH: c.stride[0], strideW: c.stride[1], dilationH: 1, dilationW: 1, padTop: c.pad[0], padLeft: c.pad[1],
-  };
-}
+/** A 1x1 conv case (the shapes this route is for). */
+const convCase = (
+  N: number, Cin: number, Cout: number, H: number, W: number, groups: number, o: ExplicitCaseOptions = {},
+): ConvCase => explicitCase(N, Cin, Cout, H, W, 1, 1, groups, o);
+const geometry = gradWeightGeometry;
 
 const opts = (c: ConvCase) => ({ stride: c.stride, padding: c.padding, groups: c.groups });
 

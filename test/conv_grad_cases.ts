@@ -1,5 +1,6 @@
 // Random convolution and transposed-convolution configurations for the gradient specs, and the
 // helpers that run many GPU ops at once and compare each with the float64 reference.
+import type { GradWeightGeometry } from '../src/ops/conv_weight_gemm.js';
 import fc from 'fast-check';
 import type { Engine, Tensor } from '../src/index.js';
 import { allClose, fromValues, makeRng, randomArray, type Pad4, type Pair, type RefArray } from './reference.js';
@@ -145,4 +146,30 @@ export function describeCase(c: ConvCase | ConvTransposeCase): string {
   const extra = 'outputPadding' in c ? ` outputPadding [${c.outputPadding}]` : '';
   return `N${c.N} ${c.Cin}->${c.Cout} ${c.H}x${c.W} k${c.kH}x${c.kW} stride [${c.stride}] dilation [${c.dilation}] ` +
     `groups ${c.groups} padding ${JSON.stringify(c.padding)}${extra} seed ${c.seed}`;
+}
+
+/** Options of explicitCase: per-axis stride and dilation, [top, left, bottom, right] padding. */
+export interface ExplicitCaseOptions {
+  stride?: [number, number]; dilation?: [number, number]; pad?: [number, number, number, number]; seed?: number;
+}
+
+/** A conv case with explicit padding (default none); output size from API.md's formula. */
+export function explicitCase(
+  N: number, Cin: number, Cout: number, H: number, W: number, kH: number, kW: number, groups: number,
+  o: ExplicitCaseOptions = {},
+): ConvCase {
+  const stride = o.stride ?? [1, 1];
+  const dilation = o.dilation ?? [1, 1];
+  const pad = o.pad ?? [0, 0, 0, 0];
+  const outH = Math.floor((H + pad[0] + pad[2] - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
+  const outW = Math.floor((W + pad[1] + pad[3] - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
+  return { N, Cin, Cout, H, W, kH, kW, stride, dilation, groups, padding: pad, pad, outH, outW, seed: o.seed ?? N * 1000 + Cin * 10 + H };
+}
+
+/** The grad-weight router's view of a case (a = dy, b = x), for the route predicates. */
+export function gradWeightGeometry(c: ConvCase): GradWeightGeometry {
+  return {
+    N: c.N, aC: c.Cout, aH: c.outH, aW: c.outW, bC: c.Cin, bH: c.H, bW: c.W, groups: c.groups, kH: c.kH, kW: c.kW,
+    strideH: c.stride[0], strideW: c.stride[1], dilationH: c.dilation[0], dilationW: c.dilation[1], padTop: c.pad[0], padLeft: c.pad[1],
+  };
 }

@@ -7,32 +7,18 @@ import fc from 'fast-check';
 import { conv2dGradInput, type Engine } from '../src/index.js';
 import { conv2dGradWeightWith, type Conv2dGradWeightRoute } from '../src/ops/conv_grad.js';
 import { DEPTHWISE_GRAD_ROWS, isDepthwise3x3GradWeight, runDepthwise3x3GradWeight } from '../src/ops/conv_grad_depthwise.js';
-import type { GradWeightGeometry } from '../src/ops/conv_weight_gemm.js';
 import { getEngine } from './setup.js';
 import { equal, throws } from './assert.js';
 import * as ref from './reference.js';
-import { checkAll, describeCase, randomPair, rngFor, type ConvCase, type Pending } from './conv_grad_cases.js';
+import { checkAll, describeCase, explicitCase, gradWeightGeometry, randomPair, rngFor, type ConvCase, type Pending } from './conv_grad_cases.js';
 
 const SEED = 6_2026;
 
-function geometry(c: ConvCase): GradWeightGeometry {
-  return {
-    N: c.N, aC: c.Cout, aH: c.outH, aW: c.outW, bC: c.Cin, bH: c.H, bW: c.W, groups: c.groups, kH: c.kH, kW: c.kW,
-    strideH: c.stride[0], strideW: c.stride[1], dilationH: c.dilation[0], dilationW: c.dilation[1], padTop: c.pad[0], padLeft: c.pad[1],
-  };
-}
+/** Padding 1 on every side unless given (the depthwise 3x3 'same' layers). */
+const convCase = (...a: Parameters<typeof explicitCase>): ConvCase =>
+  explicitCase(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], { pad: [1, 1, 1, 1], ...a[8] });
 
-function convCase(
-  N: number, Cin: number, Cout: number, H: number, W: number, kH: number, kW: number, groups: number,
-  o: { stride?: [number, number]; dilation?: [number, number]; pad?: [number, number, number, number]; seed?: number } = {},
-): ConvCase {
-  const stride = o.stride ?? [1, 1];
-  const dilation = o.dilation ?? [1, 1];
-  const pad = o.pad ?? [1, 1, 1, 1];
-  const outH = Math.floor((H + pad[0] + pad[2] - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((W + pad[1] + pad[3] - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
-  return { N, Cin, Cout, H, W, kH, kW, stride, dilation, groups, padding: pad, pad, outH, outW, seed: o.seed ?? N * 1000 + Cin * 10 + H };
-}
+
 
 const opts = (c: ConvCase) => ({ stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups });
 const refOpts = (c: ConvCase) => ({ stride: c.stride, pad: c.pad, dilation: c.dilation, groups: c.groups });
@@ -82,7 +68,7 @@ describe('conv2d depthwise 3x3 gradients', function () {
 
   it('grad-weight: the depthwise kernel on random shapes (batch > 1, multipliers, asymmetric padding, ragged blocks)', async () => {
     const cases = depthwiseCases(40, SEED);
-    for (const c of cases) equal(isDepthwise3x3GradWeight(geometry(c)), true, describeCase(c));
+    for (const c of cases) equal(isDepthwise3x3GradWeight(gradWeightGeometry(c)), true, describeCase(c));
     await checkAll(cases.map((c) => gradWeightCase(engine, c, 'auto')));
   });
 
@@ -105,7 +91,7 @@ describe('conv2d depthwise 3x3 gradients', function () {
         const x = randomPair(engine, [c.N, c.Cin, c.H, c.W], rng);
         const weightShape = [c.Cout, 1, 3, 3];
         const dw = engine.empty(weightShape, 'float32', 'dw');
-        runDepthwise3x3GradWeight(engine, geometry(c), dy.gpu, x.gpu, dw, rows);
+        runDepthwise3x3GradWeight(engine, gradWeightGeometry(c), dy.gpu, x.gpu, dw, rows);
         pending.push({
           what: `${rows} rows ${describeCase(c)}`, got: dw,
           expected: () => ref.conv2dGradWeight(dy.ref, x.ref, weightShape, refOpts(c)), owned: [dy.gpu, x.gpu],
@@ -125,7 +111,7 @@ describe('conv2d depthwise 3x3 gradients', function () {
       convCase(2, 8, 4, 9, 9, 3, 3, 4),                             // 2 input channels per group
       convCase(2, 1, 4, 9, 9, 3, 3, 1),                             // one input channel, groups 1
     ];
-    for (const c of cases) equal(isDepthwise3x3GradWeight(geometry(c)), false, describeCase(c));
+    for (const c of cases) equal(isDepthwise3x3GradWeight(gradWeightGeometry(c)), false, describeCase(c));
     await checkAll(cases.map((c) => gradWeightCase(engine, c, 'auto')));
     const c = cases[0]!;
     const dy = engine.zeros([c.N, c.Cout, c.outH, c.outW]);

@@ -5,33 +5,17 @@
 import fc from 'fast-check';
 import { convTranspose2dGradWeight, type Engine } from '../src/index.js';
 import { conv2dGradWeightWith } from '../src/ops/conv_grad.js';
-import { chooseGradWeightRoute, type GradWeightGeometry } from '../src/ops/conv_weight_gemm.js';
+import { chooseGradWeightRoute } from '../src/ops/conv_weight_gemm.js';
 import { getEngine } from './setup.js';
 import { equal } from './assert.js';
 import * as ref from './reference.js';
-import { checkAll, describeCase, randomPair, rngFor, type ConvCase, type Pending } from './conv_grad_cases.js';
+import { checkAll, describeCase, explicitCase, gradWeightGeometry, randomPair, rngFor, type ConvCase, type Pending } from './conv_grad_cases.js';
 
 const SEED = 5_2026;
 
-function geometry(c: ConvCase): GradWeightGeometry {
-  return {
-    N: c.N, aC: c.Cout, aH: c.outH, aW: c.outW, bC: c.Cin, bH: c.H, bW: c.W, groups: c.groups, kH: c.kH, kW: c.kW,
-    strideH: c.stride[0], strideW: c.stride[1], dilationH: c.dilation[0], dilationW: c.dilation[1], padTop: c.pad[0], padLeft: c.pad[1],
-  };
-}
+const convCase = explicitCase;
 
-/** A conv case with explicit padding; output size from the usual formula. */
-function convCase(
-  N: number, Cin: number, Cout: number, H: number, W: number, kH: number, kW: number, groups: number,
-  o: { stride?: [number, number]; dilation?: [number, number]; pad?: [number, number, number, number]; seed?: number } = {},
-): ConvCase {
-  const stride = o.stride ?? [1, 1];
-  const dilation = o.dilation ?? [1, 1];
-  const pad = o.pad ?? [0, 0, 0, 0];
-  const outH = Math.floor((H + pad[0] + pad[2] - dilation[0] * (kH - 1) - 1) / stride[0]) + 1;
-  const outW = Math.floor((W + pad[1] + pad[3] - dilation[1] * (kW - 1) - 1) / stride[1]) + 1;
-  return { N, Cin, Cout, H, W, kH, kW, stride, dilation, groups, padding: pad, pad, outH, outW, seed: o.seed ?? N * 1000 + Cin * 10 + H };
-}
+
 
 /** dw through `route` ('auto' included) against the reference. */
 function gradWeightCase(engine: Engine, c: ConvCase, route: 'auto' | 'fc' | 'pointwise' | 'gemm'): Pending {
@@ -81,7 +65,7 @@ describe('conv2dGradWeight specialised kernels', function () {
 
   it('fully connected (kernel = input): the fc kernel on random shapes, batch 1 and more, groups, channels off the block of 4', async () => {
     const cases = fcCases(40, SEED);
-    for (const c of cases) equal(chooseGradWeightRoute(geometry(c)), 'fc', describeCase(c));
+    for (const c of cases) equal(chooseGradWeightRoute(gradWeightGeometry(c)), 'fc', describeCase(c));
     await checkAll(cases.map((c) => gradWeightCase(engine, c, 'auto')));
   });
 
@@ -96,7 +80,7 @@ describe('conv2dGradWeight specialised kernels', function () {
 
   it('pointwise (1x1, stride 1, unpadded): the GEMM along rows on random shapes, blocks of 4 and 8 channels, dilation ignored', async () => {
     const cases = pointwiseCases(40, SEED + 1);
-    for (const c of cases) equal(chooseGradWeightRoute(geometry(c)), 'pointwise', describeCase(c));
+    for (const c of cases) equal(chooseGradWeightRoute(gradWeightGeometry(c)), 'pointwise', describeCase(c));
     await checkAll(cases.map((c) => gradWeightCase(engine, c, 'auto')));
   });
 
@@ -119,7 +103,7 @@ describe('conv2dGradWeight specialised kernels', function () {
       convCase(2, 4, 3, 5, 5, 3, 3, 1, { dilation: [2, 2] }),         // 1x1 output of a dilated kernel
       convCase(1, 4, 3, 4, 4, 3, 3, 1, { stride: [2, 2] }),           // 1x1 output, window smaller than the input
     ];
-    for (const c of cases) equal(chooseGradWeightRoute(geometry(c)), 'gemm', describeCase(c));
+    for (const c of cases) equal(chooseGradWeightRoute(gradWeightGeometry(c)), 'gemm', describeCase(c));
     await checkAll(cases.map((c) => gradWeightCase(engine, c, 'auto')));
   });
 
