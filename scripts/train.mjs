@@ -5,11 +5,13 @@
 //                    [--arch NAME|FILE.json] [--limit N] [--log-every 50] [--resume] [--eval-only]
 // --pool max trains ARCHITECTURES.lenet (src/app/architectures.ts), --pool l2 'lenet-l2'; --arch
 // names another entry or a spec file (src/nn/spec.ts). --limit trains on the first N images only.
-// --resume continues NAME's checkpoint up to --epochs in all (Adam's moments restart: they are not
-// saved); --eval-only loads it and writes the test accuracy into NAME.json.
+// --resume continues NAME's checkpoint up to --epochs in all, with the optimizer's state (Adam's
+// moments, SGD's momentum, the step count) from NAME.optim.safetensors; a checkpoint without it
+// resumes with that state restarted. --eval-only loads it and writes the test accuracy into NAME.json.
 // Debian/Ubuntu: `apt-get install dataset-fashion-mnist` puts the four .gz IDX files in
-// /usr/share/datasets/fashion-mnist. Writes NAME.safetensors (+ NAME.json) atomically after every
-// epoch, so Ctrl-C leaves the last checkpoint whole; the final JSON holds the test accuracy.
+// /usr/share/datasets/fashion-mnist. Writes NAME.safetensors (+ NAME.optim.safetensors, NAME.json)
+// atomically after every epoch, so Ctrl-C leaves the last checkpoint whole; the final JSON holds the
+// test accuracy.
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, renameSync, mkdirSync, existsSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createEngine, Adam, SGD, softmaxCrossEntropy, parseIdx, idxImageSet, saveSafetensors, loadSafetensors, modelFromSpec, parseModelSpec,
-  ARCHITECTURES,
+  encodeSafetensors, decodeSafetensors, ARCHITECTURES,
 } from '../dist/index.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -34,7 +36,7 @@ function parseOptions(argv) {
     },
   });
   if (values.help) {
-    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 12).join('\n'));
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 14).join('\n'));
     process.exit(0);
   }
   if (!values.data) throw new Error('--data DIR is required: the folder with the four IDX files (e.g. /usr/share/datasets/fashion-mnist)');
@@ -97,6 +99,23 @@ function loadCheckpoint(files, model, spec) {
   }
   loadSafetensors(model, readFileSync(files.weights));
   return previous;
+}
+
+/** The optimizer's state as safetensors (torch's names, '0.weight.exp_avg'), with the step count and epoch as metadata. */
+async function saveOptimizerState(optimizer, metadata) {
+  const state = await optimizer.stateDict();
+  return encodeSafetensors([...state.tensors].map(([name, t]) => [name, t.shape, t.data]), { ...metadata, steps: String(state.steps) });
+}
+
+/** Restores the optimizer from NAME.optim.safetensors when it belongs to this checkpoint; says which happened. */
+function loadOptimizerState(file, optimizer, optimizerName, epoch) {
+  if (!existsSync(file)) return `no ${path.basename(file)}: the optimizer's state restarts`;
+  const { tensors, metadata } = decodeSafetensors(readFileSync(file));
+  if (metadata.optimizer !== optimizerName) return `${path.basename(file)} holds ${metadata.optimizer}'s state, not ${optimizerName}'s: the optimizer's state restarts`;
+  // Weights and state are two renames: a stop between them leaves the state of another epoch.
+  if (Number(metadata.epoch) !== epoch) return `${path.basename(file)} is from epoch ${metadata.epoch}, the weights from epoch ${epoch}: the optimizer's state restarts`;
+  optimizer.loadStateDict({ steps: Number(metadata.steps), tensors });
+  return `optimizer state restored (step ${optimizer.steps})`;
 }
 
 /** mulberry32, for the shuffle order (the model's init has its own seeded RNG). */
@@ -208,7 +227,7 @@ async function main() {
 
   const outBase = path.resolve(root, opts.out);
   mkdirSync(path.dirname(outBase), { recursive: true });
-  const files = { weights: `${outBase}.safetensors`, meta: `${outBase}.json` };
+  const files = { weights: `${outBase}.safetensors`, optim: `${outBase}.optim.safetensors`, meta: `${outBase}.json` };
   const fresh = {
     name: path.basename(outBase),
     architecture: { inputShape: spec.inputShape, layers: spec.layers },
@@ -226,7 +245,8 @@ async function main() {
     meta.training.resumed = [...(meta.training.resumed ?? []), { command, fromEpoch: meta.epochsCompleted, date: new Date().toISOString(), adapter }];
     meta.training.epochs = opts.epochs;
     meta.testAccuracy = null;
-    console.log(`resuming ${path.relative(root, files.weights)} after epoch ${meta.epochsCompleted} (Adam's moments restart)`);
+    const restored = loadOptimizerState(files.optim, optimizer, opts.optimizer, meta.epochsCompleted);
+    console.log(`resuming ${path.relative(root, files.weights)} after epoch ${meta.epochsCompleted} (${restored})`);
   }
 
   let stopRequested = false;
@@ -292,6 +312,7 @@ async function main() {
     if (isTTY) process.stdout.write('\n');
     if (stopRequested) break;
     writeAtomic(files.weights, await saveSafetensors(model, { epoch: String(epoch), seed: String(opts.seed), command }));
+    writeAtomic(files.optim, await saveOptimizerState(optimizer, { epoch: String(epoch), optimizer: opts.optimizer }));
     meta.history = [...(meta.history ?? []), {
       epoch, sampledLoss: Number((sampled.lossSum / sampled.lossCount).toFixed(4)), sampledAccuracy: Number((sampled.correct / sampled.count).toFixed(4)),
       seconds: Math.round((performance.now() - epochStart) / 1000),

@@ -9,7 +9,7 @@ export { relu, reluGrad } from './ops/activation.js';
 export { softmaxCrossEntropy } from './ops/loss.js';
 export type { SoftmaxCrossEntropyResult } from './ops/loss.js';
 export { SGD, Adam, AdamW, Optimizer } from './nn/optim.js';
-export type { SGDOptions, AdamOptions, Trainable } from './nn/optim.js';
+export type { SGDOptions, AdamOptions, Trainable, OptimizerState } from './nn/optim.js';
 export { parseIdx, idxImageSet, DataFormatError } from './data/idx.js';
 export type { IdxArray, IdxData, IdxTypeName, ImageSet } from './data/idx.js';
 export { conv2dGradInput, conv2dGradWeight, conv2dGradBias } from './ops/conv_grad.js';

@@ -1,11 +1,13 @@
-// scripts/train.mjs end to end on a tiny synthetic IDX data set: checkpoint + record, Ctrl-C keeps the
-// last checkpoint whole, a truncated file fails with a message naming it. Node only (child processes).
+// scripts/train.mjs end to end on a tiny synthetic IDX data set: checkpoint + optimizer state + record,
+// Ctrl-C keeps the last checkpoint whole, 1 epoch + --resume equals 2 epochs, a truncated file fails
+// with a message naming it. Node only (child processes).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decodeSafetensors } from '../src/index.js';
+import { allClose } from './reference.js';
 import { ok, equal, deepEqual } from './assert.js';
 
 /** An IDX file of uint8 values. */
@@ -96,11 +98,15 @@ describe('train: scripts/train.mjs end to end', () => {
     ok(record.adapter.length > 0 && !Number.isNaN(Date.parse(record.date)), 'adapter and date');
     ok(record.history.length === 1 && record.trainSeconds >= 0, 'history per epoch');
     deepEqual(record.architecture.layers, TINY_ARCH.layers);
-    deepEqual(readdirSync(path.dirname(out)).sort(), ['tiny.json', 'tiny.safetensors'], 'no temporary files left');
+    const optim = decodeSafetensors(new Uint8Array(readFileSync(`${out}.optim.safetensors`)));
+    deepEqual([...optim.tensors.keys()], ['0.weight.exp_avg', '0.weight.exp_avg_sq', '0.bias.exp_avg', '0.bias.exp_avg_sq', '4.weight.exp_avg', '4.weight.exp_avg_sq', '4.bias.exp_avg', '4.bias.exp_avg_sq']);
+    deepEqual(optim.metadata, { epoch: '1', optimizer: 'adam', steps: '6' });
+    deepEqual(readdirSync(path.dirname(out)).sort(), ['tiny.json', 'tiny.optim.safetensors', 'tiny.safetensors'], 'no temporary files left');
   });
 
   it('Ctrl-C during a resumed run (--resume) stops cleanly and leaves the last checkpoint intact', async () => {
     const weightsBefore = readFileSync(`${out}.safetensors`);
+    const optimBefore = readFileSync(`${out}.optim.safetensors`);
     const recordBefore = readFileSync(`${out}.json`, 'utf8');
     const child = spawn(process.execPath, ['scripts/train.mjs', ...common, '--epochs', '3', '--resume'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -119,7 +125,32 @@ describe('train: scripts/train.mjs end to end', () => {
     equal(code, 130, `exit code after Ctrl-C; output:\n${output}`);
     ok(/resuming .* after epoch 1/.test(output) && /stopped; the last checkpoint is .*tiny\.safetensors after epoch 1/.test(output), `messages:\n${output}`);
     ok(Buffer.compare(readFileSync(`${out}.safetensors`), weightsBefore) === 0, 'the checkpoint is byte-identical');
+    ok(Buffer.compare(readFileSync(`${out}.optim.safetensors`), optimBefore) === 0, 'the optimizer state is byte-identical');
     equal(readFileSync(`${out}.json`, 'utf8'), recordBefore, 'the record is unchanged');
+  });
+
+  it('1 epoch + --resume to 2 equals 2 uninterrupted epochs; without the optimizer state it does not', () => {
+    // The epoch-1 checkpoint of the first test, copied without its optimizer state: an old checkpoint.
+    const old = path.join(dir, 'models', 'old');
+    copyFileSync(`${out}.safetensors`, `${old}.safetensors`);
+    copyFileSync(`${out}.json`, `${old}.json`);
+    const whole = path.join(dir, 'models', 'whole');
+    const runs = [
+      runTrain([...common, '--epochs', '2', '--out', whole]),
+      runTrain([...common, '--epochs', '2', '--resume']),
+      runTrain([...common, '--epochs', '2', '--resume', '--out', old]),
+    ];
+    runs.forEach((r, i) => equal(r.status, 0, `run ${i} failed:\n${r.output}`));
+    ok(/resuming .*tiny\.safetensors after epoch 1 \(optimizer state restored \(step 6\)\)/.test(runs[1]!.output), runs[1]!.output);
+    ok(/resuming .*old\.safetensors after epoch 1 \(no old\.optim\.safetensors: the optimizer's state restarts\)/.test(runs[2]!.output), runs[2]!.output);
+    const weights = (base: string) => decodeSafetensors(new Uint8Array(readFileSync(`${base}.safetensors`))).tensors;
+    const [w, resumed, restarted] = [weights(whole), weights(out), weights(old)];
+    for (const [name, t] of w) {
+      const problem = allClose(resumed.get(name)!.data, t.data);
+      ok(problem === null, `${name}: the resumed run differs from the uninterrupted one: ${problem}`);
+    }
+    ok([...w].some(([name, t]) => allClose(restarted.get(name)!.data, t.data) !== null), 'restarting the optimizer state changed nothing: the test cannot tell');
+    equal(decodeSafetensors(new Uint8Array(readFileSync(`${out}.optim.safetensors`))).metadata.steps, '12', 'steps after 2 epochs of 6 batches');
   });
 
   it('a truncated or corrupt data file fails with a message naming it', () => {

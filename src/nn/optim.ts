@@ -19,6 +19,14 @@ export interface Trainable {
   parameters(): Tensor[];
   gradients(): Tensor[];
   zeroGrad?(): void;
+  /** When present, names the state's tensors ('0.weight.exp_avg'); otherwise the index does ('0.exp_avg'). */
+  namedParameters?(): [name: string, t: Tensor][];
+}
+
+/** An optimizer's state read back from the GPU: torch's names ('<param>.exp_avg', '.exp_avg_sq', '.momentum_buffer'). */
+export interface OptimizerState {
+  steps: number;
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
 
 export interface SGDOptions { lr?: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
@@ -123,6 +131,56 @@ export abstract class Optimizer {
     params.forEach((p, i) => this.update(i, p, grads[i]!, lr, this.stepsTaken));
   }
 
+  /** The steps taken and every state tensor, read back (e.g. for a checkpoint beside the weights). */
+  async stateDict(): Promise<OptimizerState> {
+    const names = this.parameterNames();
+    const entries: [string, Tensor][] = [];
+    this.shapes.forEach((_, i) => {
+      const state = this.getState(i);
+      if (state) this.stateKinds().forEach((kind, k) => entries.push([`${names[i]}.${kind}`, state[k]!]));
+    });
+    const values = await Promise.all(entries.map(([, t]) => t.read()));
+    return { steps: this.stepsTaken, tensors: new Map(entries.map(([name, t], i) => [name, { shape: [...t.shape], data: values[i] as Float32Array }])) };
+  }
+
+  /** Replaces the state with a stateDict()'s, strictly: every tensor present (after a step) with its parameter's shape, no extras. */
+  loadStateDict(state: OptimizerState): void {
+    const op = `${this.op}.loadStateDict`;
+    if (!Number.isSafeInteger(state.steps) || state.steps < 0) throw new OptionError(`${op}: steps must be an integer >= 0, got ${String(state.steps)}`);
+    const names = this.parameterNames();
+    // No state before the first step; after it every stateful optimizer has state for every parameter.
+    const expected = state.steps > 0 ? this.stateKinds() : [];
+    const wanted = new Set<string>();
+    const loaded = this.shapes.map((shape, i) => expected.map((kind) => {
+      const name = `${names[i]}.${kind}`;
+      wanted.add(name);
+      const entry = state.tensors.get(name);
+      if (!entry) throw new ShapeError(`${op}: the state has no tensor '${name}' (steps ${state.steps})`);
+      if (entry.shape.length !== shape.length || entry.shape.some((d, k) => d !== shape[k]) || entry.data.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new ShapeError(`${op}: '${name}' has shape [${entry.shape.join(', ')}] (${entry.data.length} values), but the parameter is [${shape.join(', ')}]`);
+      }
+      return entry.data;
+    }));
+    for (const name of state.tensors.keys()) {
+      if (!wanted.has(name)) throw new ShapeError(`${op}: unexpected tensor '${name}' in the state (expected ${wanted.size > 0 ? [...wanted].join(', ') : 'none at steps 0'})`);
+    }
+    this.dispose();
+    this.stepsTaken = state.steps;
+    loaded.forEach((datas, i) => {
+      if (datas.length === 0) return;
+      this.setState(i, datas.map((d) => {
+        const t = this.engine.tensor(d, [...this.shapes[i]!]);
+        this.stateTensors.push(t);
+        return t;
+      }));
+    });
+  }
+
+  private parameterNames(): string[] {
+    const named = this.model?.namedParameters?.();
+    return named ? named.map(([name]) => name) : this.shapes.map((_, i) => String(i));
+  }
+
   /** Zeroes the gradients (the model's zeroGrad() when it has one). */
   zeroGrad(): void {
     if (this.model?.zeroGrad) {
@@ -152,6 +210,10 @@ export abstract class Optimizer {
 
   protected abstract update(index: number, param: Tensor, grad: Tensor, lr: number, step: number): void;
   protected abstract resetState(): void;
+  /** torch's state names for one parameter; empty when the optimizer keeps none. */
+  protected abstract stateKinds(): string[];
+  protected abstract getState(index: number): Tensor[] | undefined;
+  protected abstract setState(index: number, tensors: Tensor[]): void;
 }
 
 /** torch.optim.SGD: momentum (with dampening, Nesterov) and weight decay added to the gradient. */
@@ -196,6 +258,19 @@ export class SGD extends Optimizer {
 
   protected resetState(): void {
     this.buffers = [];
+  }
+
+  protected stateKinds(): string[] {
+    return this.momentum === 0 ? [] : ['momentum_buffer'];
+  }
+
+  protected getState(index: number): Tensor[] | undefined {
+    const b = this.buffers[index];
+    return b ? [b] : undefined;
+  }
+
+  protected setState(index: number, tensors: Tensor[]): void {
+    this.buffers[index] = tensors[0]!;
   }
 }
 
@@ -244,6 +319,19 @@ export class Adam extends Optimizer {
 
   protected resetState(): void {
     this.moments = [];
+  }
+
+  protected stateKinds(): string[] {
+    return ['exp_avg', 'exp_avg_sq'];
+  }
+
+  protected getState(index: number): Tensor[] | undefined {
+    const m = this.moments[index];
+    return m ? [m.expAvg, m.expAvgSq] : undefined;
+  }
+
+  protected setState(index: number, tensors: Tensor[]): void {
+    this.moments[index] = { expAvg: tensors[0]!, expAvgSq: tensors[1]! };
   }
 }
 
