@@ -11,13 +11,36 @@ import { deepEqual, equal, ok, throws } from './assert.js';
 import * as ref from './reference.js';
 import {
   avgOpts, channelCases, channelOpts, checkAll, checkCases, describePool, lpOpts, maxOpts, pairFrom, poolCases,
-  randomPair, refAvgOpts, refChannelOpts, refLpOpts, refMaxOpts, SEED, shapeOf,
+  randomPair, refAvgOpts, refChannelOpts, refLpOpts, refMaxOpts, SEED, shapeOf, type Pending, type PoolCase,
 } from './pool_cases.js';
 
 const CASES = 200;
 /** Fewer: each window-width pattern compiles its own pipelines. */
 const VEC4_CASES = 100;
 const FIXED_CASES = 60;
+
+/** maxPool2d and both outputs of maxPool2dWithIndices on one case, exactly. */
+function maxChecks(engine: Engine, c: PoolCase, rng: () => number): Pending[] {
+  const x = randomPair(engine, shapeOf(c), rng, c.integers);
+  const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
+  const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
+  const what = describePool(c);
+  return [
+    { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
+    { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
+    { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
+  ];
+}
+
+function avgChecks(engine: Engine, c: PoolCase, rng: () => number): Pending[] {
+  const x = randomPair(engine, shapeOf(c), rng);
+  return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
+}
+
+function lpChecks(engine: Engine, c: PoolCase, rng: () => number): Pending[] {
+  const x = randomPair(engine, shapeOf(c), rng);
+  return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
+}
 
 describe('pool2d: forward ops vs the float64 reference', () => {
   let engine: Engine;
@@ -27,53 +50,21 @@ describe('pool2d: forward ops vs the float64 reference', () => {
   });
 
   it(`maxPool2d and maxPool2dWithIndices on ${CASES} configurations (dilation, asymmetric padding, ceil mode, integer ties): values and indices exact`, async () => {
-    await checkCases(poolCases('max', CASES), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng, c.integers);
-      const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
-      const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
-      const what = describePool(c);
-      return [
-        { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
-      ];
-    });
+    await checkCases(poolCases('max', CASES), (c, rng) => maxChecks(engine, c, rng));
   });
 
   it(`avgPool2d on ${CASES} configurations (countIncludePad both ways, ceil mode, divisorOverride)`, async () => {
-    await checkCases(poolCases('avg', CASES), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
-    });
+    await checkCases(poolCases('avg', CASES), (c, rng) => avgChecks(engine, c, rng));
   });
 
   it(`lpPool2d on ${CASES} configurations (p = 1, 2, 3, 1.5)`, async () => {
-    await checkCases(poolCases('lp', CASES), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
-    });
+    await checkCases(poolCases('lp', CASES), (c, rng) => lpChecks(engine, c, rng));
   });
 
   it(`max, avg and Lp pools on ${VEC4_CASES} configurations each of the vec4 kernels' widths (common window-width patterns)`, async () => {
-    await checkCases(poolCases('max', VEC4_CASES, SEED + 20, true), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng, c.integers);
-      const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
-      const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
-      const what = describePool(c);
-      return [
-        { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
-      ];
-    });
-    await checkCases(poolCases('avg', VEC4_CASES, SEED + 21, true), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
-    });
-    await checkCases(poolCases('lp', VEC4_CASES, SEED + 22, true), (c, rng) => {
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
-    });
+    await checkCases(poolCases('max', VEC4_CASES, SEED + 20, true), (c, rng) => maxChecks(engine, c, rng));
+    await checkCases(poolCases('avg', VEC4_CASES, SEED + 21, true), (c, rng) => avgChecks(engine, c, rng));
+    await checkCases(poolCases('lp', VEC4_CASES, SEED + 22, true), (c, rng) => lpChecks(engine, c, rng));
   });
 
   it(`max, avg and Lp pools on ${FIXED_CASES} configurations each around the fixed-window kernels (2x2 stride 2, max 3x3 stride 2 pad 1), taken or not`, async () => {
@@ -81,25 +72,15 @@ describe('pool2d: forward ops vs the float64 reference', () => {
     const count = (w: PoolWindows, mode: number) => { taken[usesFixedKernel(w, mode) ? 'yes' : 'no']++; };
     await checkCases(poolCases('max', FIXED_CASES, SEED + 23, 'fixed'), (c, rng) => {
       count(windows2d(maxPoolGeometry(shapeOf(c), maxOpts(c))), POOL_MODE.max);
-      const x = randomPair(engine, shapeOf(c), rng, c.integers);
-      const expected = ref.maxPool2d(x.ref, refMaxOpts(c));
-      const both = maxPool2dWithIndices(x.gpu, maxOpts(c));
-      const what = describePool(c);
-      return [
-        { what: `maxPool2d ${what}`, got: maxPool2d(x.gpu, maxOpts(c)), expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices values ${what}`, got: both.output, expected: () => expected.output, exact: true, owned: [] },
-        { what: `maxPool2dWithIndices indices ${what}`, got: both.indices, expected: () => expected.indices, exact: true, owned: [x.gpu] },
-      ];
+      return maxChecks(engine, c, rng);
     });
     await checkCases(poolCases('avg', FIXED_CASES, SEED + 24, 'fixed'), (c, rng) => {
       count(windows2d(avgPoolGeometry(shapeOf(c), avgOpts(c))), POOL_MODE.avg);
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `avgPool2d ${describePool(c)}`, got: avgPool2d(x.gpu, avgOpts(c)), expected: () => ref.avgPool2d(x.ref, refAvgOpts(c)), owned: [x.gpu] }];
+      return avgChecks(engine, c, rng);
     });
     await checkCases(poolCases('lp', FIXED_CASES, SEED + 25, 'fixed'), (c, rng) => {
       count(windows2d(lpPoolGeometry(shapeOf(c), lpOpts(c))), POOL_MODE.lp);
-      const x = randomPair(engine, shapeOf(c), rng);
-      return [{ what: `lpPool2d ${describePool(c)}`, got: lpPool2d(x.gpu, lpOpts(c)), expected: () => ref.lpPool2d(x.ref, refLpOpts(c)), owned: [x.gpu] }];
+      return lpChecks(engine, c, rng);
     });
     ok(taken.yes >= 30 && taken.no >= 30, `fixed kernels taken ${taken.yes}, not taken ${taken.no}: both need coverage`);
   });
