@@ -35,10 +35,7 @@ export function conv2dGradInputWith(
   checkTensor(op, 'dy', dy);
   checkTensor(op, 'weight', weight, dy.engine);
   const g = conv2dGradInputGeometry(dy.shape, weight.shape, inputShape, convOpts);
-  const cg: Col2imGeometry = {
-    N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, outH: g.outH, outW: g.outW, groups: g.groups, kH: g.kH, kW: g.kW,
-    strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW, padTop: g.padTop, padLeft: g.padLeft,
-  };
+  const cg: Col2imGeometry = g;  // the forward's geometry has every field col2im reads
   if (route === 'col2im' && !col2imApplies(cg)) throw new FullconvError(`grad-input route '${route}' needs an ungrouped, undilated conv`);
   const dx = dy.engine.empty([g.N, g.Cin, g.H, g.W], 'float32', op);
   if (route === 'col2im' || (route === 'auto' && col2imPreferred(cg, dy.engine.adapterInfo.kind))) {
